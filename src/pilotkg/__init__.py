@@ -1,0 +1,1 @@
+"""pilotkg: a linked-data knowledge graph of China\x27s national AI pilot programmes."""

@@ -1,0 +1,181 @@
+"""The ``pilotkg`` command: build, check, query and diff the knowledge graph.
+
+Exit codes: 0 success, 1 a check failed, 2 bad input or usage. Errors are one
+sentence that names what to fix; no traceback is shown for expected failures.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+
+from . import pipeline
+from .diff import diff_releases, format_diff, read_release
+from .errors import PilotkgError, QueryError
+from .formats import by_name
+from .graphs import to_store
+from .queries import Catalogue
+from .sources import SourceTree, find_source_dir, load_sources
+from .tables import solutions_table
+
+source_option = click.option(
+    "--source",
+    "source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder holding ontology/, data/, shapes/, queries/ (default: this checkout, else the packaged copy).",
+)
+
+
+def _progress(message: str) -> None:
+    click.echo(f"· {message}", err=True)
+
+
+class PilotkgGroup(click.Group):
+    """Turns pilotkg's own errors into a one-line message and their exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PilotkgError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=PilotkgGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pilotkg")
+def main() -> None:
+    """pilotkg: China's national AI pilot programmes as a checked linked-data graph."""
+
+
+@main.command()
+@source_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="Public origin the dumps and endpoint live under (default: https://w3id.org/pilotkg/).",
+)
+@click.option(
+    "--skip",
+    multiple=True,
+    type=click.Choice(["shacl", "qc", "links", "owl"]),
+    help="Leave a check out (not for releases).",
+)
+def build(source: Path | None, out: Path, base_url: str | None, skip: tuple[str, ...]) -> None:
+    """Parse, check and publish a release into OUT (left untouched if anything fails)."""
+    summary = pipeline.build(
+        find_source_dir(source), out, base_url=base_url, skip=skip, progress=_progress
+    )
+    for finding in summary.report.warnings:
+        click.echo(f"warning: {finding.as_text()}", err=True)
+    click.echo(summary.as_text())
+
+
+@main.command()
+@source_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "turtle"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--skip",
+    multiple=True,
+    type=click.Choice(["shacl", "qc", "links", "owl"]),
+    help="Leave a check out.",
+)
+def check(source: Path | None, fmt: str, skip: tuple[str, ...]) -> None:
+    """Run every check (parse, SHACL, QC queries, OWL consistency, links) and report."""
+    progress = _progress if fmt == "text" else pipeline._quiet
+    _sources, report = pipeline.check(find_source_dir(source), skip=skip, progress=progress)
+    output = {"text": report.as_text, "json": report.as_json, "turtle": report.as_turtle}[fmt]()
+    click.echo(output)
+    sys.exit(0 if report.passed else 1)
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise QueryError(f"--param {pair!r}: write KEY=VALUE")
+        key, value = pair.split("=", 1)
+        params[key] = value
+    return params
+
+
+@main.command()
+@source_option
+@click.argument("name", required=False)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Bind a query parameter (repeatable).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "tsv", "json", "xml"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--list", "list_queries", is_flag=True, help="List the canned queries.")
+def query(
+    source: Path | None, name: str | None, params: tuple[str, ...], fmt: str, list_queries: bool
+) -> None:
+    """Run a canned query NAME (or a .rq FILE) against the graph."""
+    root = find_source_dir(source)
+    catalogue = Catalogue(SourceTree(root).query_dir)
+    if list_queries or not name:
+        for canned in catalogue:
+            names = " ".join(
+                f"{p.name}:{p.type}{'' if p.required else '?'}" for p in canned.parameters
+            )
+            click.echo(f"{canned.name:32} {canned.title}" + (f"  [{names}]" if names else ""))
+        return
+    canned = catalogue.get(name)
+    text = canned.bind(_parse_params(params))
+    store = to_store(load_sources(root).knowledge)
+    try:
+        results = store.query(text)
+    except SyntaxError as error:
+        raise QueryError(f"{canned.path}: {error}") from error
+    except OSError as error:  # SERVICE calls fail as I/O errors
+        raise QueryError(f"query {canned.name} failed: {error}") from error
+    if isinstance(results, ox.QuerySolutions) and fmt == "table":
+        click.echo(solutions_table(results))
+    elif isinstance(results, ox.QuerySolutions | ox.QueryBoolean):
+        results_format = by_name(fmt, kind="results")
+        assert results_format is not None and results_format.results_format is not None
+        click.echo(
+            (results.serialize(format=results_format.results_format) or b"").decode("utf-8"),
+            nl=False,
+        )
+    else:
+        click.echo(
+            (ox.serialize(results, format=ox.RdfFormat.TURTLE) or b"").decode("utf-8"), nl=False
+        )
+
+
+@main.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
+def diff(old: Path, new: Path) -> None:
+    """What changed between two releases (folders or dumps): triples added and removed, by entity."""
+    click.echo(format_diff(diff_releases(read_release(old), read_release(new))))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

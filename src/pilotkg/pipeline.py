@@ -1,0 +1,99 @@
+"""parse → check → publish, shared by ``pilotkg build``, ``pilotkg serve`` and the tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .checks import run_checks
+from .errors import CheckFailed
+from .namespaces import ONTOLOGY_IRI, OWL
+from .publish import default_base_url, release_files, write_release
+from .report import CheckReport
+from .sources import Sources, load_sources
+from .void import class_counts
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    """A progress callback that says nothing."""
+
+
+@dataclass
+class BuildSummary:
+    """What a build published, for the closing line of ``pilotkg build``."""
+
+    out_dir: Path
+    triples: int
+    entities: dict[str, int]
+    report: CheckReport
+    seconds: float
+    stages: dict[str, float] = field(default_factory=dict)
+
+    def as_text(self) -> str:
+        per_class = ", ".join(
+            f"{count} {cls.rsplit('#', 1)[-1].rsplit('/', 1)[-1]}"
+            for cls, count in sorted(self.entities.items())
+        )
+        return (
+            f"published {self.triples} triples to {self.out_dir} in {self.seconds:.1f}s\n"
+            f"entities: {per_class}"
+        )
+
+
+def ontology_version(sources: Sources) -> str:
+    """The ``owl:versionInfo`` of the ontology, which names the release."""
+    for triple in sources.ontology:
+        if triple.subject == ox.NamedNode(ONTOLOGY_IRI) and triple.predicate == ox.NamedNode(
+            OWL + "versionInfo"
+        ):
+            return str(triple.object.value)
+    return "unversioned"
+
+
+def check(
+    source_dir: Path, *, skip: tuple[str, ...] = (), progress: Progress = _quiet
+) -> tuple[Sources, CheckReport]:
+    """Parse and check; raises SourceError on malformed input, returns the report either way."""
+    progress(f"parsing {source_dir}")
+    sources = load_sources(source_dir)
+    progress(f"checking {len(sources.data)} data triples")
+    return sources, run_checks(sources, skip=skip)
+
+
+def build(
+    source_dir: Path,
+    out_dir: Path,
+    *,
+    base_url: str | None = None,
+    skip: tuple[str, ...] = (),
+    progress: Progress = _quiet,
+) -> BuildSummary:
+    """Build a checked release into ``out_dir``; CheckFailed (nothing written) when a check fails."""
+    started = time.perf_counter()
+    sources, report = check(source_dir, skip=skip, progress=progress)
+    checked = time.perf_counter()
+    if not report.passed:
+        raise CheckFailed(report.as_text() + f"\nnothing was published; {out_dir} is unchanged")
+    files = release_files(
+        sources,
+        version=ontology_version(sources),
+        base_url=base_url or default_base_url(),
+        progress=progress,
+    )
+    progress(f"writing {len(files)} files to {out_dir}")
+    write_release(files, out_dir)
+    finished = time.perf_counter()
+    return BuildSummary(
+        out_dir=out_dir,
+        triples=len(set(sources.knowledge)),
+        entities=dict(class_counts(sources.data)),
+        report=report,
+        seconds=finished - started,
+        stages={"parse+check": checked - started, "publish": finished - checked, **report.seconds},
+    )

@@ -1,0 +1,217 @@
+"""The canned-query catalogue: ``queries/*.rq`` read once, for the CLI, the web and the tests.
+
+Each file starts with a header of ``# key: value`` comment lines::
+
+    # title: Pilot zones by programme and batch
+    # description: Every pilot zone with its programme, batch and regions.
+    # param: programme iri optional  Only zones of this programme.
+    # example: programme=https://w3id.org/pilotkg/id/programme/miit-ai-innovation-application-pilot-zones
+    # endpoint: https://query.wikidata.org/sparql   (federated queries only)
+
+Parameters are bound as RDF terms, never spliced into the text as strings:
+a value is first turned into a validated pyoxigraph term, and that term's
+N-Triples form goes into a ``VALUES`` block opened at the start of the query's
+``WHERE`` group. Quotes, braces and ``}`` inside a value are escaped by the
+term's own syntax, so they cannot change the query. Because the bound query is
+plain SPARQL, the same text runs on the embedded store and on remote stores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import QueryError
+from .namespaces import XSD
+
+PARAM_TYPES: dict[str, str] = {
+    "iri": "an IRI such as https://w3id.org/pilotkg/id/region/shenzhen",
+    "string": "any text",
+    "integer": "a whole number",
+    "date": "a date, year-month or year such as 2025-07-27, 2025-07 or 2025",
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A named input of a canned query: ``?name`` in the text."""
+
+    name: str
+    type: str
+    required: bool
+    description: str
+
+    def term(self, raw: str) -> ox.NamedNode | ox.Literal:
+        """``raw`` as an RDF term of this parameter's type; QueryError says what was expected."""
+        try:
+            if self.type == "iri":
+                return ox.NamedNode(raw)
+            if self.type == "integer":
+                return ox.Literal(str(int(raw)), datatype=ox.NamedNode(XSD + "integer"))
+            if self.type == "date":
+                return _date_literal(raw)
+            return ox.Literal(raw)
+        except ValueError as error:
+            raise QueryError(
+                f"parameter {self.name}={raw!r} is not {PARAM_TYPES[self.type]} ({error})"
+            ) from error
+
+
+def _date_literal(raw: str) -> ox.Literal:
+    for pattern, datatype in (
+        (r"\d{4}-\d{2}-\d{2}", "date"),
+        (r"\d{4}-\d{2}", "gYearMonth"),
+        (r"\d{4}", "gYear"),
+    ):
+        if re.fullmatch(pattern, raw):
+            return ox.Literal(raw, datatype=ox.NamedNode(XSD + datatype))
+    raise ValueError("expected YYYY-MM-DD, YYYY-MM or YYYY")
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    """One ``queries/NAME.rq`` file with its header."""
+
+    name: str
+    path: Path
+    title: str
+    description: str
+    text: str
+    parameters: tuple[Parameter, ...] = ()
+    example: dict[str, str] = field(default_factory=dict)
+    endpoint: str = ""
+
+    @property
+    def federated(self) -> bool:
+        """True for queries that reach another endpoint through SERVICE."""
+        return bool(self.endpoint)
+
+    def bind(self, values: dict[str, str] | None = None) -> str:
+        """The query text with ``values`` bound; unknown or missing parameters raise QueryError."""
+        values = dict(values or {})
+        known = {p.name: p for p in self.parameters}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            offered = ", ".join(known) or "none"
+            raise QueryError(
+                f"query {self.name} has no parameter {', '.join(unknown)} (parameters: {offered})"
+            )
+        missing = [p.name for p in self.parameters if p.required and p.name not in values]
+        if missing:
+            raise QueryError(
+                f"query {self.name} needs {', '.join(missing)}: pass --param NAME=VALUE "
+                f"(example: {' '.join(f'{k}={v}' for k, v in self.example.items())})"
+            )
+        terms = {name: known[name].term(raw) for name, raw in values.items()}
+        return bind_values(self.text, terms)
+
+
+def bind_values(text: str, terms: dict[str, ox.NamedNode | ox.Literal]) -> str:
+    """``text`` with a VALUES block for ``terms`` opened inside its first WHERE group."""
+    if not terms:
+        return text
+    block = " ".join(f"VALUES ?{name} {{ {term} }}" for name, term in sorted(terms.items()))
+    position = _where_group_start(text)
+    return f"{text[:position]} {block} {text[position:]}"
+
+
+_TOKEN = re.compile(
+    r"""(?P<comment>\#[^\n]*)
+      | (?P<string>'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+      | (?P<iri><[^<>"{}|^`\\\s]*>)
+      | (?P<where>\bWHERE\b)
+      | (?P<brace>\{)""",
+    re.IGNORECASE | re.VERBOSE | re.DOTALL,
+)
+
+
+def _where_group_start(text: str) -> int:
+    """Offset just after the ``{`` that opens the query's WHERE group, skipping
+    comments, strings and IRIs (a ``{`` inside them is not syntax)."""
+    seen_where = False
+    first_brace = -1
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "where":
+            seen_where = True
+        elif kind == "brace":
+            if seen_where:
+                return match.end()
+            if first_brace < 0:
+                first_brace = match.end()
+    if first_brace >= 0:  # SELECT … { … } without the optional WHERE keyword
+        return first_brace
+    raise QueryError("query has no WHERE group to bind parameters into")
+
+
+_HEADER = re.compile(r"^#\s*(?P<key>[a-z]+)\s*:\s*(?P<value>.*?)\s*$")
+
+
+def parse_query_file(path: Path, *, require_title: bool = True) -> CannedQuery:
+    """A CannedQuery from a ``.rq`` file; a missing title (in the catalogue) or a bad
+    param line raises QueryError."""
+    text = path.read_text(encoding="utf-8")
+    header: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        match = _HEADER.match(line)
+        if match:
+            header.setdefault(match["key"], []).append(match["value"])
+    if "title" not in header and require_title:
+        raise QueryError(f"{path}: the header has no '# title:' line")
+    parameters = tuple(_parse_param(path, line) for line in header.get("param", []))
+    example = dict(
+        pair.split("=", 1)
+        for line in header.get("example", [])
+        for pair in line.split()
+        if "=" in pair
+    )
+    return CannedQuery(
+        name=path.stem,
+        path=path,
+        title=header.get("title", [path.stem])[0],
+        description=" ".join(header.get("description", [])),
+        text=text,
+        parameters=parameters,
+        example=example,
+        endpoint=(header.get("endpoint") or [""])[0],
+    )
+
+
+def _parse_param(path: Path, line: str) -> Parameter:
+    parts = line.split(None, 3)
+    if len(parts) < 3 or parts[1] not in PARAM_TYPES or parts[2] not in ("optional", "required"):
+        raise QueryError(
+            f"{path}: bad '# param: {line}': write '# param: NAME TYPE optional|required description' "
+            f"with TYPE one of {', '.join(PARAM_TYPES)}"
+        )
+    return Parameter(parts[0], parts[1], parts[2] == "required", parts[3] if len(parts) > 3 else "")
+
+
+class Catalogue:
+    """All canned queries of a source folder, by name (``queries/qc/`` excluded)."""
+
+    def __init__(self, query_dir: Path) -> None:
+        self.queries = {q.name: q for q in map(parse_query_file, sorted(query_dir.glob("*.rq")))}
+
+    def __iter__(self) -> Iterator[CannedQuery]:
+        return iter(self.queries.values())
+
+    def __len__(self) -> int:
+        return len(self.queries)
+
+    def get(self, name_or_path: str) -> CannedQuery:
+        """A query by name, or any ``.rq`` file by path; QueryError lists the names on a miss."""
+        if name_or_path in self.queries:
+            return self.queries[name_or_path]
+        path = Path(name_or_path)
+        if path.suffix == ".rq" and path.is_file():
+            return parse_query_file(path, require_title=False)
+        raise QueryError(
+            f"no canned query {name_or_path!r}: run `pilotkg query --list` (known: {', '.join(self.queries)})"
+        )

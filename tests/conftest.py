@@ -1,0 +1,36 @@
+"""Shared fixtures: the checkout's source folder, copies of it to break, and one checked release."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pilotkg import pipeline
+from pilotkg.sources import CHECKOUT_ROOT
+
+TEST_DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def source_dir() -> Path:
+    """The real sources of this checkout."""
+    return CHECKOUT_ROOT
+
+
+@pytest.fixture
+def source_copy(tmp_path: Path, source_dir: Path) -> Path:
+    """A throw-away copy of the real sources, for tests that break them."""
+    copy = tmp_path / "src"
+    for part in ("ontology", "data", "shapes", "queries"):
+        shutil.copytree(source_dir / part, copy / part)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory: pytest.TempPathFactory, source_dir: Path) -> Path:
+    """One fully checked release of the real data, built once per test session."""
+    out = tmp_path_factory.mktemp("release") / "dist"
+    pipeline.build(source_dir, out)
+    return out

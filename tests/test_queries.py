@@ -1,0 +1,92 @@
+"""The canned-query catalogue: headers, parsing, and parameter binding that cannot be subverted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib.plugins.sparql import prepareQuery
+
+from pilotkg.errors import QueryError
+from pilotkg.queries import Catalogue, parse_query_file
+
+QUERY_DIR = Path(__file__).resolve().parents[1] / "queries"
+CATALOGUE = Catalogue(QUERY_DIR)
+
+
+def test_catalogue_has_at_least_fifteen_queries() -> None:
+    assert len(CATALOGUE) >= 15
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE.queries))
+def test_every_query_has_a_complete_header_and_parses(name: str) -> None:
+    query = CATALOGUE.get(name)
+    assert query.title and query.description, f"{name}: header needs title and description"
+    for parameter in query.parameters:
+        assert parameter.description, f"{name}: parameter {parameter.name} is undocumented"
+        assert f"?{parameter.name}" in query.text, f"{name}: parameter {parameter.name} is not used"
+    if query.parameters:
+        assert query.example, f"{name}: a query with parameters needs an example"
+    prepareQuery(query.bind(query.example))
+
+
+@pytest.mark.parametrize("path", sorted((QUERY_DIR / "qc").glob("*.rq")), ids=lambda p: p.stem)
+def test_qc_queries_select_focus_and_message(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    prepareQuery(text)
+    assert "?focus" in text and "?message" in text
+
+
+def _people() -> ox.Store:
+    store = ox.Store()
+    for name, value in (("a", 'x" } ; DROP ALL ; { "'), ("b", "}"), ("c", "plain")):
+        store.add(ox.Quad(ox.NamedNode(f"http://example.org/{name}"), ox.NamedNode("http://example.org/name"), ox.Literal(value)))
+    return store
+
+
+@pytest.mark.parametrize("value", ['x" } ; DROP ALL ; { "', "}", "a'b", "line\nbreak", "# not a comment", "<http://evil>"])
+def test_parameters_are_bound_as_terms_and_cannot_change_the_query(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "by-name.rq"
+    path.write_text(
+        "# title: by name\n# param: name string required  a name\n# example: name=plain\n"
+        "SELECT ?who WHERE { ?who <http://example.org/name> ?name }\n",
+        encoding="utf-8",
+    )
+    query = parse_query_file(path)
+    text = query.bind({"name": value})
+    rows = list(_people().query(text))
+    expected = {'x" } ; DROP ALL ; { "': ["http://example.org/a"], "}": ["http://example.org/b"]}.get(value, [])
+    assert [row["who"].value for row in rows] == expected
+
+
+def test_iri_parameter_rejects_what_is_not_an_iri() -> None:
+    query = CATALOGUE.get("region-contents")
+    with pytest.raises(QueryError, match="is not an IRI"):
+        query.bind({"region": "http://x/a> } DROP ALL {"})
+
+
+def test_binding_skips_braces_inside_comments_and_strings(tmp_path: Path) -> None:
+    path = tmp_path / "tricky.rq"
+    path.write_text(
+        '# title: tricky\n# param: v string required  a value\n# example: v=1\n'
+        'SELECT ?v ?s # { a brace in a comment\n'
+        'WHERE { BIND("{" AS ?s) }\n',
+        encoding="utf-8",
+    )
+    text = parse_query_file(path).bind({"v": "1"})
+    row = next(iter(ox.Store().query(text)))
+    assert row["v"].value == "1" and row["s"].value == "{"
+
+
+def test_unknown_and_missing_parameters_are_named() -> None:
+    query = CATALOGUE.get("entity-sources")
+    with pytest.raises(QueryError, match="needs entity"):
+        query.bind({})
+    with pytest.raises(QueryError, match="has no parameter colour"):
+        query.bind({"entity": "https://w3id.org/pilotkg/id/zone/shenzhen", "colour": "red"})
+
+
+def test_unknown_query_lists_the_known_ones() -> None:
+    with pytest.raises(QueryError, match="pilotkg query --list"):
+        CATALOGUE.get("no-such-query")
