@@ -41,12 +41,23 @@ def test_qc_queries_select_focus_and_message(path: Path) -> None:
 def _people() -> ox.Store:
     store = ox.Store()
     for name, value in (("a", 'x" } ; DROP ALL ; { "'), ("b", "}"), ("c", "plain")):
-        store.add(ox.Quad(ox.NamedNode(f"http://example.org/{name}"), ox.NamedNode("http://example.org/name"), ox.Literal(value)))
+        store.add(
+            ox.Quad(
+                ox.NamedNode(f"http://example.org/{name}"),
+                ox.NamedNode("http://example.org/name"),
+                ox.Literal(value),
+            )
+        )
     return store
 
 
-@pytest.mark.parametrize("value", ['x" } ; DROP ALL ; { "', "}", "a'b", "line\nbreak", "# not a comment", "<http://evil>"])
-def test_parameters_are_bound_as_terms_and_cannot_change_the_query(tmp_path: Path, value: str) -> None:
+@pytest.mark.parametrize(
+    "value",
+    ['x" } ; DROP ALL ; { "', "}", "a'b", "line\nbreak", "# not a comment", "<http://evil>"],
+)
+def test_parameters_are_bound_as_terms_and_cannot_change_the_query(
+    tmp_path: Path, value: str
+) -> None:
     path = tmp_path / "by-name.rq"
     path.write_text(
         "# title: by name\n# param: name string required  a name\n# example: name=plain\n"
@@ -56,7 +67,10 @@ def test_parameters_are_bound_as_terms_and_cannot_change_the_query(tmp_path: Pat
     query = parse_query_file(path)
     text = query.bind({"name": value})
     rows = list(_people().query(text))
-    expected = {'x" } ; DROP ALL ; { "': ["http://example.org/a"], "}": ["http://example.org/b"]}.get(value, [])
+    expected = {
+        'x" } ; DROP ALL ; { "': ["http://example.org/a"],
+        "}": ["http://example.org/b"],
+    }.get(value, [])
     assert [row["who"].value for row in rows] == expected
 
 
@@ -69,8 +83,8 @@ def test_iri_parameter_rejects_what_is_not_an_iri() -> None:
 def test_binding_skips_braces_inside_comments_and_strings(tmp_path: Path) -> None:
     path = tmp_path / "tricky.rq"
     path.write_text(
-        '# title: tricky\n# param: v string required  a value\n# example: v=1\n'
-        'SELECT ?v ?s # { a brace in a comment\n'
+        "# title: tricky\n# param: v string required  a value\n# example: v=1\n"
+        "SELECT ?v ?s # { a brace in a comment\n"
         'WHERE { BIND("{" AS ?s) }\n',
         encoding="utf-8",
     )

@@ -48,6 +48,9 @@ PREFIXES: dict[str, str] = {
 }
 
 #: The kinds of thing under ``id/``, each with the class its members must have.
+#: Turtle cannot write ``id:zone/shenzhen`` (a ``/`` may not appear in a prefixed
+#: name), so each kind has its own prefix: ``zone:shenzhen``; organisations take
+#: ``organisation:`` because ``org:`` is the W3C Organization Ontology.
 KIND_CLASSES: dict[str, str] = {
     "zone": PILOT + "PilotZone",
     "base": PILOT + "PilotTestBase",
@@ -65,3 +68,8 @@ KIND_CLASSES: dict[str, str] = {
 
 #: Date datatypes the data may use: the source's own precision is kept.
 DATE_DATATYPES = frozenset({XSD + "date", XSD + "gYearMonth", XSD + "gYear"})
+
+KIND_PREFIXES: dict[str, str] = {
+    ("organisation" if kind == "org" else kind): f"{ID}{kind}/" for kind in KIND_CLASSES
+}
+PREFIXES.update(KIND_PREFIXES)

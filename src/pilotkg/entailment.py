@@ -1,0 +1,59 @@
+"""The few inferences the published graph makes explicit, so that plain SPARQL finds them.
+
+The embedded store, and most stores users load the dumps into, run no
+reasoning. Curators state the most specific property (``pilot:field``,
+``pilot:keyAction``, ``pilot:launchDate``); the build adds the triple for each
+of its super-properties in the pilot namespace (``pilot:sector``,
+``pilot:measure``, ``pilot:date``), as RDFS sub-property entailment would.
+Queries can then ask for "every sector of this base" or "every dated step"
+without knowing the hierarchy. Class hierarchies and ``pilot:partOf`` chains
+are left to queries (``rdfs:subClassOf*``, ``pilot:partOf*``), which keeps the
+dumps free of redundant closure triples.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyoxigraph as ox
+
+from .namespaces import PILOT, RDFS
+
+SUB_PROPERTY_OF = ox.NamedNode(RDFS + "subPropertyOf")
+
+
+def super_properties(ontology: list[ox.Triple]) -> dict[ox.NamedNode, set[ox.NamedNode]]:
+    """Each pilot property with all its pilot super-properties, transitively."""
+    direct: dict[ox.NamedNode, set[ox.NamedNode]] = defaultdict(set)
+    for triple in ontology:
+        if (
+            triple.predicate == SUB_PROPERTY_OF
+            and isinstance(triple.subject, ox.NamedNode)
+            and isinstance(triple.object, ox.NamedNode)
+            and triple.object.value.startswith(PILOT)
+        ):
+            direct[triple.subject].add(triple.object)
+    closure: dict[ox.NamedNode, set[ox.NamedNode]] = {}
+    for prop in direct:
+        seen: set[ox.NamedNode] = set()
+        todo = list(direct[prop])
+        while todo:
+            parent = todo.pop()
+            if parent not in seen:
+                seen.add(parent)
+                todo.extend(direct.get(parent, ()))
+        closure[prop] = seen
+    return closure
+
+
+def entailed_triples(ontology: list[ox.Triple], data: list[ox.Triple]) -> list[ox.Triple]:
+    """Triples implied by sub-property axioms that ``data`` does not already state."""
+    parents = super_properties(ontology)
+    stated = set(data)
+    entailed = {
+        ox.Triple(t.subject, parent, t.object)
+        for t in data
+        if isinstance(t.predicate, ox.NamedNode)
+        for parent in parents.get(t.predicate, ())
+    }
+    return sorted(entailed - stated, key=str)
