@@ -35,7 +35,7 @@ def find_source_dir(explicit: Path | None = None) -> Path:
         if not is_source_dir(explicit):
             missing = [p for p in SOURCE_PARTS if not (explicit / p).is_dir()]
             raise SourceError(
-                f"{explicit} is not a pilotkg source folder: it lacks {', '.join(missing)}/ "
+                f"{explicit} is not a pilotkg source folder: it lacks {', '.join(p + '/' for p in missing)} "
                 "(a source folder holds ontology/, data/, shapes/ and queries/)"
             )
         return explicit
