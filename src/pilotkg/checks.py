@@ -1,29 +1,68 @@
 """The checks that stand between the sources and a release.
 
-SHACL (pyshacl) checks the shapes; violation queries in ``queries/qc/`` check
-rules SHACL states badly; HermiT (owlready2) checks that ontology and data are
-consistent; the link check makes sure every ``id/`` IRI that is pointed at is
-described and every entity cites a source. A release is published only when
-all of them pass.
+SHACL checks the shapes; violation queries in ``queries/qc/`` check rules SHACL
+states badly; HermiT (owlready2) checks that ontology and data are consistent;
+the link check makes sure every ``id/`` IRI that is pointed at is described and
+every entity cites a source. A release is published only when all of them pass.
+
+SHACL has two engines that must agree:
+
+- ``pyshacl``, the reference: the W3C test-suite validator everyone uses, on
+  rdflib graphs. It is slow: rdflib re-parses each SPARQL constraint for every
+  focus node (about 0.1 s a parse), so the shapes' SPARQL constraints alone
+  took over 100 s on 3k triples. ``validate_shacl`` memoises the parsed,
+  translated queries for the duration of one validation (rdflib's own
+  prepared-query path, so the verdict cannot change), which brings that to 5 s;
+  it still takes minutes at 100k triples.
+- ``turbo``, pyshacl-turbo: a Rust engine with pyshacl's API that reads
+  pyoxigraph stores directly: 0.4 s at 10k triples, about 20 s at 1M. It had
+  a bug when the shapes came as an rdflib graph and the data as a store (false
+  ``sh:in`` results), so both go in as stores here.
+
+``run_checks`` uses ``turbo`` (or the engine named by ``PILOTKG_SHACL_ENGINE``).
+That is safe only while both engines give the same results:
+``tests/test_shacl_engines.py`` runs both on every fixture of
+``tests/data/shapes/`` and on synthetic graphs with planted violations, and
+requires identical conformance and identical (focus node, path, component)
+results. Set ``PILOTKG_SHACL_ENGINE=pyshacl`` to check with the reference.
+
+Both engines validate one graph holding the ontology and the data, with no
+ontology graph and no inference. The shapes need the ontology's own
+individuals (``pilot:Notice a pilot:PolicyKind``, for ``sh:class``) and the
+full description of each ontology term (for the documentation shapes);
+pyshacl's ``ont_graph`` copies only class and property axioms into the data
+graph, so with it every ``pilot:policyKind`` and ``pilot:administrativeLevel``
+was reported as a false ``sh:class`` violation.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import rdflib
 from pyshacl import validate as pyshacl_validate
 from rdflib.namespace import RDF as RDFNS
 from rdflib.namespace import SH as SHNS
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from . import reasoning
-from .graphs import to_rdflib, to_store
+from .graphs import knowledge_store, store_triples, to_rdflib, to_store
 from .namespaces import DCTERMS, ID, PROV, RDF
 from .report import CheckReport, Finding
 from .sources import Sources
+
+#: The SHACL engines ``run_checks`` can use, by name.
+SHACL_ENGINES = ("turbo", "pyshacl")
+#: Environment variable naming the engine ``run_checks`` uses (default: ``turbo``).
+SHACL_ENGINE_VARIABLE = "PILOTKG_SHACL_ENGINE"
 
 
 def _nt(term: rdflib.term.Node | None) -> str:
@@ -34,24 +73,8 @@ def _nt(term: rdflib.term.Node | None) -> str:
     return str(term.n3())
 
 
-def validate_shacl(data: rdflib.Graph, shapes: rdflib.Graph) -> list[Finding]:
-    """Every SHACL result, with focus node, path, value and message.
-
-    ``data`` is what is published: ontology and facts in one graph, so the
-    shapes for the ontology's own terms run in the same pass and ``sh:class``
-    sees the ontology's individuals (pyshacl's ``ont_graph`` is only mixed in
-    when it runs inference, which we do not). No inference runs on the data,
-    because the published graph must hold its types explicitly: the store and
-    most users' stores do no reasoning.
-    """
-    _conforms, results, _text = pyshacl_validate(
-        data,
-        shacl_graph=shapes,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-    )
-    assert isinstance(results, rdflib.Graph)
+def shacl_findings(results: rdflib.Graph) -> list[Finding]:
+    """The findings of a SHACL validation report graph (pyshacl's or pyshacl-turbo's)."""
     findings = []
     for result in results.subjects(RDFNS.type, SHNS.ValidationResult):
         severity = results.value(result, SHNS.resultSeverity)
@@ -70,6 +93,99 @@ def validate_shacl(data: rdflib.Graph, shapes: rdflib.Graph) -> list[Finding]:
             )
         )
     return sorted(findings)
+
+
+@contextmanager
+def _prepared_sparql_queries() -> Iterator[None]:
+    """While open, rdflib parses and translates each distinct SPARQL text once.
+
+    pyshacl sends the same SPARQL constraint text once per focus node, with the
+    focus node as an initial binding; rdflib parses the text anew every time.
+    A translated query is what ``rdflib.plugins.sparql.prepareQuery`` returns
+    for reuse with different bindings, so evaluating a cached one gives the
+    same answer. The patch is undone on exit, also on error.
+    """
+    original = SPARQLProcessor.query
+    prepared: dict[tuple[str, str | None, frozenset[tuple[str, Any]]], Any] = {}
+
+    def query(
+        self: SPARQLProcessor,
+        query: Any,
+        # rdflib's own parameter names, so that keyword calls still reach them
+        initBindings: Any = None,
+        initNs: Any = None,
+        base: str | None = None,
+        DEBUG: bool = False,
+    ) -> Any:
+        if isinstance(query, str):
+            key = (query, base, frozenset((initNs or {}).items()))
+            if key not in prepared:
+                prepared[key] = translateQuery(parseQuery(query), base, initNs)
+            query = prepared[key]
+        return original(self, query, initBindings, initNs, base, DEBUG)
+
+    SPARQLProcessor.query = query  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        SPARQLProcessor.query = original  # type: ignore[method-assign]
+
+
+def validate_shacl(
+    data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph | None = None
+) -> list[Finding]:
+    """Every SHACL result from pyshacl (the reference engine), with focus node, path, value and message.
+
+    ``ontology``, when given, is passed as pyshacl's ``ont_graph`` (pyshacl
+    copies its class and property axioms into the data graph); ``run_checks``
+    passes the ontology inside ``data`` instead (see the module docstring). No
+    inference is run on the data itself, because the published graph must hold
+    its types explicitly (the store does no reasoning).
+    """
+    with _prepared_sparql_queries():
+        _conforms, results, _text = pyshacl_validate(
+            data,
+            shacl_graph=shapes,
+            ont_graph=ontology,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+        )
+    assert isinstance(results, rdflib.Graph)
+    return shacl_findings(results)
+
+
+def validate_shacl_turbo(data: ox.Store, shapes: ox.Store) -> list[Finding]:
+    """Every SHACL result from pyshacl-turbo, the fast engine, on pyoxigraph stores.
+
+    The same options as ``validate_shacl``; the shapes must be a store too
+    (pyshacl-turbo 0.6.5 reports false ``sh:in`` results with rdflib shapes
+    and store data).
+    """
+    from pyshacl_turbo import validate as turbo_validate  # native; imported only when used
+
+    _conforms, results, _text = turbo_validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+    )
+    assert isinstance(results, rdflib.Graph)
+    return shacl_findings(results)
+
+
+def shacl_engine() -> str:
+    """The engine named by ``PILOTKG_SHACL_ENGINE``, else ``turbo``; an unknown name is an error."""
+    name = os.environ.get(SHACL_ENGINE_VARIABLE, SHACL_ENGINES[0]).strip().lower()
+    if name not in SHACL_ENGINES:
+        raise ValueError(
+            f"{SHACL_ENGINE_VARIABLE}={name!r}: choose one of {', '.join(SHACL_ENGINES)}"
+        )
+    return name
+
+
+def check_shacl(knowledge: ox.Store, shapes: list[ox.Triple], *, engine: str) -> list[Finding]:
+    """SHACL findings for the ontology plus data held in ``knowledge``, with the named engine."""
+    if engine == "pyshacl":
+        return validate_shacl(to_rdflib(store_triples(knowledge)), to_rdflib(shapes))
+    return validate_shacl_turbo(knowledge, to_store(shapes))
 
 
 def run_qc_queries(store: ox.Store, qc_dir: Path) -> list[Finding]:
@@ -171,9 +287,10 @@ def run_checks(sources: Sources, *, skip: Iterable[str] = ()) -> CheckReport:
     """Run every check on parsed sources; ``skip`` names checks to leave out (e.g. ``owl``)."""
     skipped = set(skip)
     report = CheckReport()
-    store = to_store(sources.knowledge)
+    engine = shacl_engine()
+    store = knowledge_store(sources)
     checks: dict[str, Check] = {
-        "shacl": lambda: validate_shacl(to_rdflib(sources.knowledge), to_rdflib(sources.shapes)),
+        "shacl": lambda: check_shacl(store, sources.shapes, engine=engine),
         "qc": lambda: run_qc_queries(store, sources.tree.query_dir / "qc"),
         "links": lambda: check_links(sources.data),
         "owl": lambda: reasoning.check_consistency(sources.ontology, sources.data),

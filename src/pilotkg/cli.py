@@ -17,9 +17,12 @@ from .diff import diff_releases, format_diff, read_release
 from .errors import PilotkgError, QueryError
 from .formats import by_name
 from .graphs import to_store
+from .link_command import link
+from .load_command import load
 from .queries import Catalogue
 from .sources import SourceTree, find_source_dir, load_sources
 from .tables import solutions_table
+from .web.command import serve
 
 source_option = click.option(
     "--source",
@@ -175,6 +178,14 @@ def query(
 def diff(old: Path, new: Path) -> None:
     """What changed between two releases (folders or dumps): triples added and removed, by entity."""
     click.echo(format_diff(diff_releases(read_release(old), read_release(new))))
+
+
+main.add_command(load)
+
+main.add_command(serve)
+
+
+main.add_command(link)
 
 
 if __name__ == "__main__":  # pragma: no cover

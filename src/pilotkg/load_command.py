@@ -1,0 +1,232 @@
+"""``pilotkg load``: replace a graph in a remote SPARQL store with a release, then check it.
+
+The work is done by :mod:`pilotkg.store`; this module turns options into a
+``RemoteStore``, reads the password from the environment (never from the
+command line, where ``ps`` and shell history would show it), draws the
+progress bar and prints the closing line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+
+from .diff import read_release
+from .errors import CheckFailed, UsageError
+from .namespaces import DATASET_IRI
+from .queries import Catalogue
+from .sources import SourceTree, find_source_dir
+from .store import (
+    GRAPH_STORE_BATCH_TRIPLES,
+    UPDATE_BATCH_TRIPLES,
+    Credentials,
+    Endpoints,
+    RemoteStore,
+    compare_queries,
+    load_triples,
+)
+
+DEFAULT_PASSWORD_ENV = "PILOTKG_STORE_PASSWORD"
+#: ``--graph default``: the store's default graph (stores loaded from a dump, such as QLever).
+DEFAULT_GRAPH = "default"
+
+
+def credentials_from_env(
+    user: str | None, password_env: str, scheme: str, environ: os._Environ[str] | dict[str, str]
+) -> Credentials | None:
+    """Credentials for ``user`` with the password read from ``environ[password_env]``."""
+    if user is None:
+        return None
+    password = environ.get(password_env)
+    if not password:
+        raise UsageError(
+            f"--user {user} needs a password: set the environment variable {password_env} "
+            "(or name another one with --password-env); it is never read from the command line"
+        )
+    assert scheme in ("basic", "digest")
+    return Credentials(user, password, scheme, origin=f"the password in ${password_env}")  # type: ignore[arg-type]
+
+
+def _refuse_password(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        raise click.UsageError(
+            "passwords are never taken from the command line: put it in an environment "
+            f"variable and name it with --password-env (default {DEFAULT_PASSWORD_ENV})"
+        )
+
+
+def read_triples(release: Path) -> set[ox.Triple]:
+    """The release's triples; UsageError naming the fix when there is no release."""
+    if release == Path("dist") and not release.exists():
+        raise UsageError(
+            "no release in dist/: run `pilotkg build` first, or pass --release DIR|FILE"
+        )
+    return read_release(release)
+
+
+def check_graph_iri(graph: str, *, verify_only: bool) -> str | None:
+    """``graph`` if it is an absolute IRI, None for ``default`` (the store's default graph,
+    for --verify-only); UsageError otherwise."""
+    if graph == DEFAULT_GRAPH:
+        if not verify_only:
+            raise UsageError(
+                "--graph default goes only with --verify-only: loads go into a named graph, "
+                "so that one MOVE can replace it"
+            )
+        return None
+    try:
+        ox.NamedNode(graph)
+    except ValueError as error:
+        raise UsageError(f"--graph {graph!r} is not an IRI ({error})") from error
+    if ":" not in graph:
+        raise UsageError(f"--graph {graph!r} is not an absolute IRI")
+    return graph
+
+
+@contextmanager
+def progress_bar(total: int, batch: int) -> Iterator[Callable[[int], None]]:
+    """A callback drawing a bar with triples per second on stderr, for loads of several batches."""
+    if total <= batch:
+        yield lambda _count: None
+        return
+
+    def show(rate: str | None) -> str | None:
+        return rate
+
+    started = time.perf_counter()
+    with click.progressbar(
+        length=total, label="loading", file=sys.stderr, show_pos=True, item_show_func=show
+    ) as bar:
+
+        def advance(count: int) -> None:
+            rate = (bar.pos + count) / max(time.perf_counter() - started, 1e-9)
+            bar.update(count, current_item=f"{rate:,.0f} triples/s")
+
+        yield advance
+
+
+def _verify(
+    store: RemoteStore, triples: set[ox.Triple], source: Path | None, graph: str | None
+) -> None:
+    root = find_source_dir(source)
+    catalogue = Catalogue(SourceTree(root).query_dir)
+    comparisons = compare_queries(store, triples, list(catalogue), graph=graph)
+    if not comparisons:
+        click.echo(f"no canned queries in {SourceTree(root).query_dir}: nothing to compare")
+        return
+    for comparison in comparisons:
+        click.echo(comparison.as_text())
+    federated = [canned.name for canned in catalogue if canned.federated]
+    if federated:
+        click.echo(f"skip  {', '.join(federated)} (federated: they reach other endpoints)")
+    different = [c.name for c in comparisons if not c.same]
+    if different:
+        raise CheckFailed(
+            f"{len(different)} of {len(comparisons)} canned queries answer differently on "
+            f"the store and the embedded store: {', '.join(different)}"
+        )
+    click.echo(f"all {len(comparisons)} canned queries answer the same on both stores")
+
+
+@click.command("load")
+@click.option("--endpoint", required=True, metavar="URL", help="SPARQL query endpoint.")
+@click.option(
+    "--update-endpoint", metavar="URL", help="SPARQL Update endpoint (default: --endpoint)."
+)
+@click.option(
+    "--graph-store",
+    metavar="URL",
+    help="SPARQL Graph Store protocol endpoint; when given, uploads use it (faster) instead of INSERT DATA.",
+)
+@click.option(
+    "--graph",
+    default=DATASET_IRI,
+    show_default=True,
+    metavar="IRI",
+    help="Named graph to replace; `default` (with --verify-only) checks the store's default graph.",
+)
+@click.option("--user", metavar="NAME", help="User for HTTP authentication.")
+@click.option(
+    "--password-env",
+    default=DEFAULT_PASSWORD_ENV,
+    show_default=True,
+    metavar="VAR",
+    help="Environment variable holding the password of --user.",
+)
+@click.option("--password", hidden=True, expose_value=False, callback=_refuse_password)
+@click.option("--auth", type=click.Choice(["basic", "digest"]), default="digest", show_default=True)
+@click.option(
+    "--batch-triples",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Triples per request (default: {GRAPH_STORE_BATCH_TRIPLES} with --graph-store, {UPDATE_BATCH_TRIPLES} with INSERT DATA).",
+)
+@click.option(
+    "--timeout-s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
+@click.option(
+    "--release",
+    type=click.Path(path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="A release folder (its pilotkg.nt.gz) or one RDF file.",
+)
+@click.option(
+    "--source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder whose queries/ --verify runs (default: this checkout, else the packaged copy).",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="After loading, run every canned query on the store and on the embedded store; exit 1 on any difference.",
+)
+@click.option("--verify-only", is_flag=True, help="Compare as --verify does, without loading.")
+def load(
+    endpoint: str,
+    update_endpoint: str | None,
+    graph_store: str | None,
+    graph: str,
+    user: str | None,
+    password_env: str,
+    auth: str,
+    batch_triples: int | None,
+    timeout_s: float,
+    release: Path,
+    source: Path | None,
+    verify: bool,
+    verify_only: bool,
+) -> None:
+    """Replace GRAPH in a remote SPARQL 1.1 store with the release, atomically.
+
+    The triples go into a staging graph, are counted there, and replace the
+    target in one MOVE; on any failure the target keeps its old contents.
+    """
+    store = RemoteStore(
+        Endpoints(endpoint, update_endpoint, graph_store),
+        credentials=credentials_from_env(user, password_env, auth, os.environ),
+        timeout_s=timeout_s,
+    )
+    target = check_graph_iri(graph, verify_only=verify_only)
+    triples = read_triples(release)
+    if target is not None and not verify_only:
+        batch = batch_triples or store.default_batch_triples
+        with progress_bar(len(triples), batch) as advance:
+            summary = load_triples(
+                store, triples, graph=target, batch_triples=batch, on_progress=advance
+            )
+        click.echo(summary.as_text())
+    if verify or verify_only:
+        _verify(store, triples, source, target)

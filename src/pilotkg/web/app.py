@@ -1,0 +1,136 @@
+"""``create_app(settings)``: the Starlette app that serves one release.
+
+The routers (SPARQL, Linked Data pages, dumps, canned queries, home) are
+separate modules with no state of their own; this module joins them, loads the
+stores, starts the query workers for the app's lifetime, opens CORS for reads,
+and turns every unhandled error into a one-sentence page, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pyoxigraph as ox
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..namespaces import ONTOLOGY_IRI, OWL
+from ..queries import Catalogue
+from ..sources import SourceTree
+from . import canned, dumps, home, pages, sparql
+from .knowledge import Knowledge
+from .release import Release, open_stores
+from .settings import Settings
+from .site import Site, site_of
+from .workers import QueryPool
+
+log = logging.getLogger("pilotkg.web")
+STATIC = Path(__file__).parent / "static"
+
+
+class NoSniff:
+    """Adds ``X-Content-Type-Options: nosniff`` so a browser never runs data as a script."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-content-type-options", b"nosniff")]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    site = site_of(request)
+    if exc.status_code == 404:
+        return site.error(request, 404, f"There is no page at {request.url.path}.", search="")
+    if exc.status_code == 405:
+        return site.error(
+            request, 405, f"{request.method} is not allowed here; this server is read-only."
+        )
+    return site.error(request, exc.status_code, str(exc.detail))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("error answering %s %s", request.method, request.url.path, exc_info=exc)
+    return site_of(request).error(
+        request, 500, "Something went wrong on the server; the server log has the details."
+    )
+
+
+def _version(knowledge: Knowledge) -> str:
+    """The release's version: the ontology's owl:versionInfo."""
+    values = knowledge.objects(ONTOLOGY_IRI, OWL + "versionInfo")
+    return values[0].value if values and isinstance(values[0], ox.Literal) else "unversioned"
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The app serving the release in ``settings.release_dir``; query workers start with its lifespan."""
+    release = Release.open(settings.release_dir)
+    stores = open_stores(release, settings.store_dir)
+    knowledge = Knowledge(stores.main)
+    site = Site(
+        settings=settings,
+        release=release,
+        stores=stores,
+        knowledge=knowledge,
+        catalogue=Catalogue(SourceTree(settings.source_dir).query_dir),
+        version=_version(knowledge),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        pool = QueryPool(
+            str(stores.worker_path()),
+            size=settings.query_workers,
+            timeout_s=settings.query_timeout_s,
+        )
+        try:
+            await pool.start()
+            site.pool = pool
+            yield
+        finally:
+            site.pool = None
+            await pool.close()
+            stores.close()
+
+    app = Starlette(
+        routes=[
+            *home.routes,
+            *sparql.routes,
+            *pages.routes,
+            *dumps.routes,
+            *canned.routes,
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        middleware=[
+            Middleware(NoSniff),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+                allow_headers=["Accept", "Content-Type", "If-None-Match", "If-Modified-Since"],
+                expose_headers=["ETag", "Last-Modified", "Content-Length"],
+                max_age=86400,
+            ),
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+        lifespan=lifespan,
+    )
+    app.state.site = site
+    return app

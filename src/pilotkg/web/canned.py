@@ -1,0 +1,97 @@
+"""The canned queries (``queries/*.rq``) under ``/queries/``: a page each, results in every format.
+
+``/queries/NAME?param=value`` binds parameters through ``CannedQuery.bind`` (terms,
+never text spliced into the query) and runs the query through the same worker
+pool, limits and SERVICE allow-list as ``/sparql``. A suffix (``.csv``) or
+``?format=`` picks the format; browsers get a page with a form, the query text,
+a link that opens it in the query editor, and the results as a table.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import QueryError
+from ..formats import GRAPH_FORMATS, RESULTS_FORMATS
+from .execution import answer, raw_response
+from .guard import analyse
+from .site import site_of
+
+RESERVED = ("format", "lang")
+
+
+async def index(request: Request) -> Response:
+    """Every canned query with its title, description and parameters."""
+    site = site_of(request)
+    return site.page(request, "queries.html", title="Canned queries", queries=list(site.catalogue))
+
+
+async def canned(request: Request) -> Response:
+    """One canned query, bound with the request's parameters, in the format asked for."""
+    site = site_of(request)
+    name = request.path_params["name"]
+    suffix = ""
+    if name not in site.catalogue.queries and "." in name:
+        name, suffix = name.rsplit(".", 1)
+    query = site.catalogue.queries.get(name)
+    if query is None:
+        known = ", ".join(site.catalogue.queries)
+        return site.error(
+            request, 404, f"There is no canned query {name!r}; the queries are: {known}."
+        )
+    values = {k: v for k, v in request.query_params.items() if k not in RESERVED and v != ""}
+    format_name = suffix or request.query_params.get("format") or None
+    graph = analyse(query.text).form in ("construct", "describe")
+    formats = GRAPH_FORMATS if graph else RESULTS_FORMATS
+    query_string = urlencode(values)
+    links = [
+        (f.name, f"{name}.{f.extension}" + (f"?{query_string}" if query_string else ""))
+        for f in formats
+    ]
+    try:
+        text = query.bind(values)
+    except QueryError as error:
+        wants_page = format_name in (None, "html") and "text/html" in request.headers.get(
+            "accept", ""
+        )
+        if not wants_page:
+            return site.error(request, 400, str(error))
+        return site.page(
+            request,
+            "query.html",
+            title=query.title,
+            query=query,
+            values=values,
+            text=query.text,
+            problem=str(error),
+            table=None,
+            rows=0,
+            links=links,
+        )
+    result = await answer(request, site, text, format_name=format_name)
+    if isinstance(result, Response):
+        return result
+    if not result.is_html:
+        return raw_response(site, request, result)
+    return site.page(
+        request,
+        "query.html",
+        title=query.title,
+        query=query,
+        values=values,
+        text=text,
+        problem="",
+        table=result.table,
+        rows=result.outcome.rows,
+        links=links,
+    )
+
+
+routes = [
+    Route("/queries/", index, methods=["GET", "HEAD"]),
+    Route("/queries/{name}", canned, methods=["GET", "HEAD"]),
+]

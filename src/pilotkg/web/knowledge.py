@@ -1,0 +1,369 @@
+"""The server's own read-only lookups on the in-process store: labels, descriptions, search.
+
+These are small, bounded pattern lookups (a few index scans each), so they run
+on the event loop against the in-process store rather than through the worker
+pool. Labels are read once at start-up: the release never changes while served.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from ..namespaces import (
+    BASE,
+    DCTERMS,
+    ID,
+    KIND_CLASSES,
+    ONTOLOGY_IRI,
+    OWL,
+    PILOT,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    WIKIDATA_ENTITY,
+)
+from ..tables import compact
+
+LANGUAGES = ("en", "zh")
+LABEL_PREDICATES = (RDFS + "label", SKOS + "prefLabel", DCTERMS + "title")
+DESCRIPTION_PREDICATES = (RDFS + "comment", SKOS + "definition", DCTERMS + "description")
+SOURCE_PREDICATE = PROV + "wasDerivedFrom"
+LINK_PREDICATES = (OWL + "sameAs", SKOS + "exactMatch", SKOS + "closeMatch")
+_TYPE = ox.NamedNode(RDF + "type")
+_FIRST_PREDICATES = (RDF + "type", *LABEL_PREDICATES, *DESCRIPTION_PREDICATES)
+
+Subject = ox.NamedNode | ox.BlankNode
+
+
+def local_path(iri: str) -> str | None:
+    """The path this server serves ``iri`` at, or None for IRIs outside pilotkg's namespace.
+
+    >>> local_path("https://w3id.org/pilotkg/id/region/shenzhen")
+    '/id/region/shenzhen'
+    >>> local_path("https://w3id.org/pilotkg/ontology#PilotZone")
+    '/ontology/PilotZone'
+    """
+    if iri.startswith(ID):
+        return "/id/" + iri[len(ID) :]
+    if iri == ONTOLOGY_IRI:
+        return "/ontology"
+    if iri.startswith(PILOT) and len(iri) > len(PILOT):
+        return "/ontology/" + iri[len(PILOT) :]
+    if iri == BASE + "dataset":
+        return "/.well-known/void"
+    return None
+
+
+def iri_for_path(path: str) -> str | None:
+    """The canonical IRI of a served path (the inverse of ``local_path``)."""
+    if path.startswith("/id/"):
+        return ID + path[len("/id/") :]
+    if path == "/ontology":
+        return ONTOLOGY_IRI
+    if path.startswith("/ontology/"):
+        return PILOT + path[len("/ontology/") :]
+    return None
+
+
+_SAFE_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
+
+
+def safe_url(value: str | None) -> str | None:
+    """``value`` if it is safe to put in a link (no ``javascript:`` and the like), else None."""
+    return value if value and value.lower().startswith(_SAFE_SCHEMES) else None
+
+
+def other_language(lang: str) -> str:
+    return "zh" if lang == "en" else "en"
+
+
+@dataclass(frozen=True)
+class TermView:
+    """An RDF term as a page shows it: text, where it links, and its language or datatype."""
+
+    text: str
+    kind: str  # "iri", "literal" or "blank"
+    value: str  # the IRI, or the literal's lexical form
+    path: str | None = None  # a page on this server
+    url: str | None = None  # an external page
+    lang: str = ""
+    datatype: str = ""
+    note: str = ""  # the IRI in compact form, shown beside a label
+
+
+@dataclass
+class PropertyValues:
+    """One predicate of a description with its values."""
+
+    predicate: TermView
+    values: list[TermView] = field(default_factory=list)
+
+
+@dataclass
+class Description:
+    """Everything a page shows about one resource."""
+
+    iri: str
+    labels: dict[str, str]
+    types: list[TermView]
+    descriptions: list[TermView]
+    outgoing: list[PropertyValues]
+    incoming: list[PropertyValues]
+    sources: list[tuple[TermView, str | None]]
+    wikidata: list[TermView]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result."""
+
+    iri: str
+    path: str
+    label: str
+    matched: str
+    kind: str
+
+
+class Knowledge:
+    """Labels and lookups over one read-only store."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+        self.labels: dict[str, dict[str, str]] = {}
+        for predicate in LABEL_PREDICATES:  # first predicate wins, per language
+            for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None):
+                if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
+                    per_language = self.labels.setdefault(quad.subject.value, {})
+                    per_language.setdefault(quad.object.language or "", quad.object.value)
+        # (iri, folded text, shown text, 0 for a label or 1 for the IRI's slug)
+        self._index: list[tuple[str, str, str, int]] = sorted(
+            [
+                (iri, text.casefold(), text, 0)
+                for iri, per_language in self.labels.items()
+                if local_path(iri)
+                for text in per_language.values()
+            ]
+            + [(iri, _slug(iri), _slug(iri), 1) for iri in self.labels if local_path(iri)]
+        )
+
+    # --- small lookups ------------------------------------------------------------------
+
+    def objects(
+        self, subject: str, predicate: str
+    ) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+        return [
+            q.object  # type: ignore[misc]
+            for q in self.store.quads_for_pattern(
+                ox.NamedNode(subject), ox.NamedNode(predicate), None
+            )
+        ]
+
+    def subjects_of_type(self, cls: str) -> list[str]:
+        return sorted(
+            {
+                q.subject.value
+                for q in self.store.quads_for_pattern(None, _TYPE, ox.NamedNode(cls))
+                if isinstance(q.subject, ox.NamedNode)
+            }
+        )
+
+    def has(self, iri: str) -> bool:
+        """True when the store says anything about ``iri`` (as subject or object)."""
+        node = ox.NamedNode(iri)
+        return any(True for _ in self.store.quads_for_pattern(node, None, None)) or any(
+            True for _ in self.store.quads_for_pattern(None, None, node)
+        )
+
+    def label(self, iri: str, lang: str = "en") -> str:
+        """The label in ``lang``, else in the other language, else the IRI's last segment."""
+        per_language = self.labels.get(iri)
+        if per_language:
+            return (
+                per_language.get(lang)
+                or per_language.get(other_language(lang))
+                or per_language.get("")
+                or next(iter(per_language.values()))
+            )
+        return iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1] or iri
+
+    def view(
+        self, term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, lang: str
+    ) -> TermView:
+        """How a page shows ``term``: a labelled link for IRIs, text for literals."""
+        if isinstance(term, ox.NamedNode):
+            path = local_path(term.value)
+            known = term.value in self.labels
+            return TermView(
+                text=self.label(term.value, lang) if known else compact(term),
+                kind="iri",
+                value=term.value,
+                path=path,
+                url=None if path else safe_url(term.value),
+                note=compact(term) if known else "",
+            )
+        if isinstance(term, ox.Literal):
+            datatype = "" if term.language else compact(term.datatype)
+            return TermView(
+                text=term.value,
+                kind="literal",
+                value=term.value,
+                lang=term.language or "",
+                datatype="" if datatype == "xsd:string" else datatype,
+            )
+        return TermView(text=str(term), kind="blank", value=str(term))
+
+    def view_iri(self, iri: str, lang: str) -> TermView:
+        return self.view(ox.NamedNode(iri), lang)
+
+    def definition(self, iri: str, lang: str) -> str:
+        """The description of ``iri`` in ``lang``, else in the other language, else ''."""
+        texts: dict[str, str] = {}
+        for predicate in DESCRIPTION_PREDICATES:
+            for value in self.objects(iri, predicate):
+                if isinstance(value, ox.Literal):
+                    texts.setdefault(value.language or "", value.value)
+        return texts.get(lang) or texts.get(other_language(lang)) or texts.get("", "")
+
+    # --- descriptions -------------------------------------------------------------------
+
+    def triples_about(self, iri: str) -> list[ox.Triple]:
+        """The triples with ``iri`` as subject, then as object: what its RDF pages hold."""
+        node = ox.NamedNode(iri)
+        outgoing = [q.triple for q in self.store.quads_for_pattern(node, None, None)]
+        incoming = [q.triple for q in self.store.quads_for_pattern(None, None, node)]
+        return sorted(set(outgoing), key=str) + sorted(set(incoming) - set(outgoing), key=str)
+
+    def ontology_triples(self) -> list[ox.Triple]:
+        """Every triple about the ontology or one of its terms."""
+        return sorted(
+            (
+                q.triple
+                for q in self.store.quads_for_pattern(None, None, None)
+                if isinstance(q.subject, ox.NamedNode)
+                and (q.subject.value == ONTOLOGY_IRI or q.subject.value.startswith(PILOT))
+            ),
+            key=str,
+        )
+
+    def _grouped(
+        self,
+        pairs: Iterable[tuple[ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]],
+        lang: str,
+    ) -> list[PropertyValues]:
+        groups: dict[str, list[TermView]] = defaultdict(list)
+        for predicate, value in pairs:
+            groups[predicate.value].append(self.view(value, lang))
+
+        def order(predicate: str) -> tuple[int, str]:
+            if predicate in _FIRST_PREDICATES:
+                return (_FIRST_PREDICATES.index(predicate), "")
+            return (len(_FIRST_PREDICATES), self.label(predicate, lang).casefold())
+
+        return [
+            PropertyValues(
+                self.view(ox.NamedNode(p), lang),
+                sorted(groups[p], key=lambda v: (v.lang != lang, v.text.casefold())),
+            )
+            for p in sorted(groups, key=order)
+        ]
+
+    def describe(self, iri: str, lang: str) -> Description:
+        """The page's view of ``iri``: its properties, the links to it, its sources."""
+        node = ox.NamedNode(iri)
+        outgoing = [(q.predicate, q.object) for q in self.store.quads_for_pattern(node, None, None)]
+        incoming = [
+            (q.predicate, q.subject) for q in self.store.quads_for_pattern(None, None, node)
+        ]
+        sources = []
+        for source in self.objects(iri, SOURCE_PREDICATE):
+            urls = (
+                self.objects(source.value, SCHEMA + "url")
+                if isinstance(source, ox.NamedNode)
+                else []
+            )
+            sources.append((self.view(source, lang), safe_url(urls[0].value) if urls else None))
+        wikidata = [
+            self.view(o, lang)
+            for p in LINK_PREDICATES
+            for o in self.objects(iri, p)
+            if isinstance(o, ox.NamedNode) and o.value.startswith(WIKIDATA_ENTITY)
+        ]
+        return Description(
+            iri=iri,
+            labels=self.labels.get(iri, {}),
+            types=[self.view(o, lang) for o in self.objects(iri, RDF + "type")],
+            descriptions=[
+                self.view(o, lang)
+                for p in DESCRIPTION_PREDICATES
+                for o in self.objects(iri, p)
+                if isinstance(o, ox.Literal) and o.language in (lang, "")
+            ],
+            outgoing=self._grouped(outgoing, lang),  # type: ignore[arg-type]
+            incoming=self._grouped(incoming, lang),  # type: ignore[arg-type]
+            sources=sorted(sources, key=lambda s: s[0].text.casefold()),
+            wikidata=wikidata,
+        )
+
+    # --- classes, members, search ----------------------------------------------------------
+
+    def class_counts(self) -> list[tuple[str, str, int]]:
+        """``(kind, class IRI, number of members)`` for each kind of thing that has members."""
+        counts = [
+            (kind, cls, len(self.subjects_of_type(cls))) for kind, cls in KIND_CLASSES.items()
+        ]
+        return [c for c in counts if c[2]]
+
+    def members(self, kind: str, lang: str) -> list[TermView]:
+        """The things of one kind (``zone``, ``region`` …), sorted by label."""
+        cls = KIND_CLASSES.get(kind)
+        if cls is None:
+            return []
+        views = [self.view(ox.NamedNode(iri), lang) for iri in self.subjects_of_type(cls)]
+        return sorted(views, key=lambda v: v.text.casefold())
+
+    def kind_label(self, iri: str, lang: str) -> str:
+        types = [o.value for o in self.objects(iri, RDF + "type") if isinstance(o, ox.NamedNode)]
+        preferred = [t for t in types if t in KIND_CLASSES.values()] or types
+        return self.label(preferred[0], lang) if preferred else ""
+
+    def search(self, text: str, lang: str, limit: int) -> list[Hit]:
+        """Things whose label (either language) or IRI contains ``text``, best matches first."""
+        wanted = text.strip().casefold()
+        if not wanted:
+            return []
+        best: dict[str, tuple[int, int, int, str]] = {}
+        for iri, folded, original, is_slug in self._index:
+            if wanted not in folded:
+                continue
+            if folded == wanted:
+                rank = 0
+            elif folded.startswith(wanted):
+                rank = 1
+            elif f" {wanted}" in f" {folded}":
+                rank = 2
+            else:
+                rank = 3
+            candidate = (rank, is_slug, len(original), original)
+            if iri not in best or candidate < best[iri]:
+                best[iri] = candidate
+        ordered = sorted(best.items(), key=lambda item: (item[1], item[0]))[:limit]
+        return [
+            Hit(
+                iri,
+                local_path(iri) or iri,
+                self.label(iri, lang),
+                matched,
+                self.kind_label(iri, lang),
+            )
+            for iri, (_rank, _slug_match, _length, matched) in ordered
+        ]
+
+
+def _slug(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1].casefold()

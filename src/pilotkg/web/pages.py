@@ -1,0 +1,148 @@
+"""Linked Data: every ``/id/{kind}/{slug}``, ``/ontology`` and ontology term, as HTML or RDF.
+
+A browser gets a page; an RDF client gets Turtle, N-Triples, JSON-LD or
+RDF/XML, chosen by Accept or by a suffix (``/id/region/shenzhen.ttl``) that
+overrides Accept. Every representation carries ``Vary: Accept``, an ETag and
+Last-Modified, so conditional requests get 304. Unknown IRIs get a 404 page
+that offers a search.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..formats import GRAPH_FORMATS, Format
+from ..namespaces import KIND_CLASSES, ONTOLOGY_IRI, OWL, PILOT
+from ..publish import serialize
+from .knowledge import iri_for_path
+from .negotiate import HTML, Page, by_suffix, choose, offered_types
+from .site import Site, language, site_of
+
+OFFERS: tuple[Format | Page, ...] = (HTML, *GRAPH_FORMATS)
+ONTOLOGY_SECTIONS = (
+    (OWL + "Class", "Classes"),
+    (OWL + "ObjectProperty", "Object properties"),
+    (OWL + "DatatypeProperty", "Datatype properties"),
+    (OWL + "AnnotationProperty", "Annotation properties"),
+)
+
+
+def _split_suffix(site: Site, path: str) -> tuple[str, str]:
+    """``(path, suffix)``: ``/id/x/y.ttl`` → ``('/id/x/y', 'ttl')`` unless the dotted name exists."""
+    name = path.rsplit("/", 1)[-1]
+    if "." in name:
+        iri = iri_for_path(path)
+        if iri is None or not site.knowledge.has(iri):
+            stem, suffix = path.rsplit(".", 1)
+            return stem, suffix
+    return path, ""
+
+
+def _choose(request: Request, site: Site, suffix: str) -> Format | Page | Response:
+    if suffix:
+        offer = by_suffix(suffix, OFFERS)
+        if offer is None:
+            suffixes = " ".join("." + o.extension for o in OFFERS)
+            return site.error(
+                request, 404, f"There is no .{suffix} version of this page; try {suffixes}."
+            )
+        return offer
+    offer = choose(request.headers.get("accept"), OFFERS)
+    if offer is None:
+        return site.error(request, 406, f"This resource is offered as: {offered_types(OFFERS)}.")
+    return offer
+
+
+def _alternates(root: str, path: str) -> list[tuple[str, str, str]]:
+    """``(label, media type, href)`` of every representation, for links and <link rel=alternate>."""
+    return [(f.name, f.media_type, f"{root}{path}.{f.extension}") for f in GRAPH_FORMATS]
+
+
+def _not_found(request: Request, site: Site, path: str) -> Response:
+    words = path.rsplit("/", 1)[-1].replace("-", " ")
+    return site.error(
+        request,
+        404,
+        f"Nothing in this release has the IRI {iri_for_path(path) or path}. Search for it by name:",
+        search=words,
+    )
+
+
+async def resource(request: Request) -> Response:
+    """An entity or an ontology term, in the representation the client asked for."""
+    site = site_of(request)
+    path, suffix = _split_suffix(site, site.local_path(request))
+    offer = _choose(request, site, suffix)
+    if isinstance(offer, Response):
+        return offer
+    iri = iri_for_path(path)
+    if iri is None or not site.knowledge.has(iri):
+        return _not_found(request, site, path)
+    return site.remembered(
+        request, "resource", offer.media_type, lambda: _make(request, site, iri, path, offer)
+    )
+
+
+def _make(request: Request, site: Site, iri: str, path: str, offer: Format | Page) -> bytes:
+    """The representation of ``iri`` in ``offer``: serialised triples, or a rendered page."""
+    knowledge = site.knowledge
+    if isinstance(offer, Format):
+        if iri == ONTOLOGY_IRI:
+            return serialize(knowledge.ontology_triples(), offer)
+        return serialize(knowledge.triples_about(iri), offer)
+    lang = language(request)
+    context = {
+        "title": knowledge.label(iri, lang),
+        "d": knowledge.describe(iri, lang),
+        "alternates": _alternates(site.root(request), path),
+    }
+    if iri == ONTOLOGY_IRI:
+        return site.render(
+            request, "ontology.html", sections=ontology_sections(site, lang), **context
+        ).encode("utf-8")
+    return site.render(request, "entity.html", path=path, **context).encode("utf-8")
+
+
+def ontology_sections(site: Site, lang: str) -> list[tuple[str, list[tuple[object, str]]]]:
+    """The ontology's terms by kind, each with its definition in ``lang``."""
+    knowledge = site.knowledge
+    placed: set[str] = set()
+    sections = []
+    for cls, title in ONTOLOGY_SECTIONS:
+        terms = [t for t in knowledge.subjects_of_type(cls) if t.startswith(PILOT)]
+        placed.update(terms)
+        sections.append((title, terms))
+    # Every ontology term has a label (the ontology shapes require one).
+    others = sorted(t for t in knowledge.labels if t.startswith(PILOT) and t not in placed)
+    sections.append(("Other terms", others))
+    return [
+        (title, [(knowledge.view_iri(t, lang), knowledge.definition(t, lang)) for t in terms])
+        for title, terms in sections
+        if terms
+    ]
+
+
+async def kind_list(request: Request) -> Response:
+    """Every thing of one kind, sorted by label."""
+    site = site_of(request)
+    kind = request.path_params["kind"]
+    if kind not in KIND_CLASSES:
+        kinds = ", ".join(KIND_CLASSES)
+        return site.error(request, 404, f"There is no kind {kind!r}; kinds are {kinds}.")
+    lang = language(request)
+    members = site.knowledge.members(kind, lang)
+    title = site.knowledge.label(KIND_CLASSES[kind], lang)
+    return site.page(
+        request, "list.html", title=title, kind=kind, members=members, cls=KIND_CLASSES[kind]
+    )
+
+
+routes = [
+    Route("/id/{kind}/", kind_list, methods=["GET", "HEAD"]),
+    Route("/id/{kind}/{slug}", resource, methods=["GET", "HEAD"]),
+    Route("/ontology", resource, methods=["GET", "HEAD"]),
+    Route("/ontology.{suffix}", resource, methods=["GET", "HEAD"]),
+    Route("/ontology/{term}", resource, methods=["GET", "HEAD"]),
+]

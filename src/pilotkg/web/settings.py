@@ -1,0 +1,124 @@
+"""The server's settings: one dataclass, every tunable named with its unit and documented.
+
+Following datasette, a tunable is changed with ``--setting NAME VALUE`` and its
+name carries its unit (``query_timeout_s``, ``max_result_rows``), so that no one
+has to guess whether 10 means seconds or milliseconds. Each tunable's
+documentation lives in the field's metadata, is printed by ``pilotkg serve
+--help-settings`` and must appear in the README's settings table (a test checks).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..namespaces import WIKIDATA_SPARQL
+
+
+def _tunable(default: Any, doc: str) -> Any:
+    """A field that ``--setting`` may change, with the sentence that documents it."""
+    return field(default=default, metadata={"doc": doc, "tunable": True})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Where the release is and how the server behaves. Build one with ``with_settings``."""
+
+    release_dir: Path
+    """The published release (``dist/``) that is served."""
+    source_dir: Path
+    """The source folder, for its canned queries (``queries/*.rq``)."""
+    store_dir: Path | None = None
+    """An on-disk pyoxigraph store to load into and reuse; None keeps the store in memory."""
+    base_url: str | None = None
+    """The public origin (``https://example.org/pilotkg/``); None uses each request's own."""
+
+    query_timeout_s: float = _tunable(
+        10.0,
+        "Wall-clock seconds a SPARQL query (from /sparql or /queries/) may run; past it the "
+        "worker process running it is killed and the client gets 503.",
+    )
+    max_result_rows: int = _tunable(
+        10_000,
+        "Rows (SELECT) or triples (CONSTRUCT, DESCRIBE) a query may return; a query that "
+        "produces more is stopped and the client gets 422 with advice to add LIMIT.",
+    )
+    query_workers: int = _tunable(
+        2,
+        "Worker processes that run SPARQL queries, i.e. how many queries run at once; "
+        "a request waits up to query_timeout_s for a free worker, then gets 503.",
+    )
+    max_query_bytes: int = _tunable(
+        100_000,
+        "Largest accepted query text in bytes (UTF-8); a longer one gets 413.",
+    )
+    cache_max_age_s: int = _tunable(
+        3_600,
+        "Seconds clients and proxies may cache pages, dumps and GET query results "
+        "(Cache-Control: max-age); 0 asks them to revalidate every time.",
+    )
+    service_allowlist: tuple[str, ...] = _tunable(
+        (WIKIDATA_SPARQL,),
+        "Endpoints a query may reach through SERVICE, as exact IRIs separated by commas; "
+        "any other SERVICE (loopback and private addresses included) is refused with 403 "
+        "before a connection is made. Empty refuses every SERVICE.",
+    )
+    page_cache_entries: int = _tunable(
+        2_000,
+        "Rendered pages and RDF documents kept in memory, least recently used dropped first "
+        "(the release does not change while served); 0 renders every request afresh.",
+    )
+    max_search_results: int = _tunable(
+        50,
+        "Results listed by the label search on the home page and at /search.",
+    )
+    yasgui_cdn_url: str = _tunable(
+        "https://cdn.jsdelivr.net/npm/@zazuko/yasgui@4",
+        "Where the query page loads YASGUI from (its build/yasgui.min.js and .css); empty "
+        "leaves only the plain query form, which needs no network.",
+    )
+
+    @classmethod
+    def tunables(cls) -> list[dataclasses.Field[Any]]:
+        """The fields that ``--setting NAME VALUE`` may change, in declaration order."""
+        return [f for f in dataclasses.fields(cls) if f.metadata.get("tunable")]
+
+    def with_settings(self, pairs: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> Settings:
+        """A copy with each ``(name, raw value)`` applied; UsageError names a bad one."""
+        known = {f.name: f for f in self.tunables()}
+        changes: dict[str, Any] = {}
+        for name, raw in pairs:
+            if name not in known:
+                raise UsageError(
+                    f"--setting {name}: no such setting (settings: {', '.join(known)})"
+                )
+            changes[name] = _convert(name, raw, known[name].default)
+        return dataclasses.replace(self, **changes)
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    """``raw`` as the type of ``default``; numbers must not be negative."""
+    if isinstance(default, tuple):
+        return tuple(part.strip() for part in raw.replace(" ", ",").split(",") if part.strip())
+    if isinstance(default, str):
+        return raw
+    kind = "a whole number" if isinstance(default, int) else "a number"
+    try:
+        value = int(raw) if isinstance(default, int) else float(raw)
+    except ValueError:
+        raise UsageError(f"--setting {name} {raw!r}: expected {kind}") from None
+    if value < 0 or (value == 0 and name in {"query_timeout_s", "query_workers"}):
+        raise UsageError(f"--setting {name} {raw!r}: expected {kind} above 0")
+    return value
+
+
+def settings_table() -> str:
+    """The settings as a Markdown table, for the README (``pilotkg serve --help-settings``)."""
+    lines = ["| setting | default | what it does |", "|---|---|---|"]
+    for f in Settings.tunables():
+        default = ",".join(f.default) if isinstance(f.default, tuple) else f.default
+        lines.append(f"| `{f.name}` | `{default}` | {f.metadata['doc']} |")
+    return "\n".join(lines)

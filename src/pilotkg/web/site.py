@@ -1,0 +1,238 @@
+"""What every router shares: the release, the stores, the templates, and the HTTP manners.
+
+``Site`` is built once by ``create_app`` and kept on ``app.state``. Its helpers
+give every response the same caching headers (ETag from the body, Last-Modified
+from the release, Cache-Control from ``cache_max_age_s``, Vary) and every error
+the same form: one sentence, as HTML for browsers and plain text for the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..queries import Catalogue
+from .knowledge import Knowledge, other_language
+from .negotiate import HTML, Page, choose
+from .release import Release, Stores
+from .settings import Settings
+from .workers import QueryPool
+
+TEXT = Page("text", "txt", ("text/plain",))
+
+
+def template_environment() -> jinja2.Environment:
+    """Jinja2 with autoescaping on for every template, SVG included: no literal reaches a page raw."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("pilotkg.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass
+class Site:
+    """The shared state of one running app."""
+
+    settings: Settings
+    release: Release
+    stores: Stores
+    knowledge: Knowledge
+    catalogue: Catalogue
+    version: str
+    templates: jinja2.Environment = field(default_factory=template_environment)
+    pool: QueryPool | None = None
+    memo: dict[tuple[str, ...], object] = field(default_factory=dict)
+    _pages: OrderedDict[tuple[str, ...], tuple[bytes, str]] = field(default_factory=OrderedDict)
+
+    # --- addresses ----------------------------------------------------------------------
+
+    def root(self, request: Request) -> str:
+        """The path prefix the app is served under ('' at the origin's root)."""
+        if self.settings.base_url:
+            return urlsplit(self.settings.base_url).path.rstrip("/")
+        return str(request.scope.get("root_path", "")).rstrip("/")
+
+    def origin(self, request: Request) -> str:
+        """The public base URL, ending in '/': ``--base-url`` or the request's own."""
+        if self.settings.base_url:
+            return self.settings.base_url.rstrip("/") + "/"
+        return str(request.base_url).rstrip("/") + "/"
+
+    def local_path(self, request: Request) -> str:
+        """The request's path below the app's root."""
+        path, root = request.url.path, self.root(request)
+        return path[len(root) :] if root and path.startswith(root + "/") else path
+
+    # --- HTML ---------------------------------------------------------------------------
+
+    def render(self, request: Request, template: str, **context: Any) -> str:
+        """A template rendered with the context every page needs."""
+        lang = language(request)
+        switched = dict(request.query_params)
+        switched["lang"] = other_language(lang)
+        return self.templates.get_template(template).render(
+            root=self.root(request),
+            lang=lang,
+            other_lang=other_language(lang),
+            switch_lang_url=f"{request.url.path}?{urlencode(switched)}",
+            version=self.version,
+            settings=self.settings,
+            **context,
+        )
+
+    def page(
+        self, request: Request, template: str, *, status: int = 200, **context: Any
+    ) -> Response:
+        """An HTML page with caching headers (errors are never cached)."""
+        body = self.render(request, template, **context).encode("utf-8")
+        if status != 200:
+            return Response(body, status, media_type="text/html; charset=utf-8")
+        return self.representation(request, body, "text/html; charset=utf-8", vary_language=True)
+
+    def remembered(
+        self, request: Request, kind: str, media_type: str, make: Callable[[], bytes]
+    ) -> Response:
+        """A representation made once per URL, media type and language, then served from memory.
+
+        The release never changes while it is served, so a page rendered once stays
+        right until the server stops; busy pages are not rendered again for every
+        request (up to ``page_cache_entries`` of them, least recently used dropped).
+        """
+        limit = self.settings.page_cache_entries
+        key = (kind, request.url.path, request.url.query, media_type, language(request))
+        entry = self._pages.get(key)
+        if entry is None:
+            body = make()
+            entry = (body, _etag(body))
+            if limit > 0:
+                self._pages[key] = entry
+                if len(self._pages) > limit:
+                    self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(key)
+        html = media_type.startswith("text/html")
+        return self.representation(request, entry[0], media_type, vary_language=html, etag=entry[1])
+
+    # --- caching ------------------------------------------------------------------------
+
+    def cache_headers(self, *, vary_language: bool = False) -> dict[str, str]:
+        return {
+            "Cache-Control": f"public, max-age={self.settings.cache_max_age_s}",
+            "Last-Modified": formatdate(self.release.modified, usegmt=True),
+            "Vary": "Accept, Accept-Language" if vary_language else "Accept",
+        }
+
+    def representation(
+        self,
+        request: Request,
+        body: bytes,
+        media_type: str,
+        *,
+        vary_language: bool = False,
+        etag: str | None = None,
+    ) -> Response:
+        """``body`` with ETag, Last-Modified, Cache-Control and Vary; 304 when the client has it."""
+        etag = etag or _etag(body)
+        headers = {"ETag": etag, **self.cache_headers(vary_language=vary_language)}
+        if not_modified(request, etag, self.release.modified):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
+
+    # --- errors -------------------------------------------------------------------------
+
+    def error(
+        self,
+        request: Request,
+        status: int,
+        message: str,
+        *,
+        title: str = "",
+        search: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """An error as one clear sentence: an HTML page for browsers, plain text otherwise."""
+        title = title or _REASONS.get(status, "Error")
+        wanted = choose(request.headers.get("accept"), [TEXT, HTML])
+        if wanted is HTML:
+            body = self.render(
+                request, "error.html", status=status, title=title, message=message, search=search
+            )
+            return Response(body, status, headers=headers, media_type="text/html; charset=utf-8")
+        text = f"{status} {title}: {message}\n"
+        return Response(text, status, headers=headers, media_type="text/plain; charset=utf-8")
+
+
+_REASONS = {
+    400: "Bad request",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    413: "Query too large",
+    415: "Unsupported media type",
+    422: "Result too large",
+    500: "Internal error",
+    502: "SERVICE failed",
+    503: "Query stopped",
+}
+
+
+def _etag(body: bytes) -> str:
+    """A strong ETag: a hash of the representation itself."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def not_modified(request: Request, etag: str, modified: float) -> bool:
+    """True when a conditional GET/HEAD already holds this representation (RFC 9110 §13)."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError):
+            return False
+        return int(modified) <= since
+    return False
+
+
+def language(request: Request) -> str:
+    """The language labels are shown in: ``?lang=``, else Accept-Language, else English."""
+    asked = request.query_params.get("lang", "")
+    if asked in ("en", "zh"):
+        return asked
+    best, best_q = "en", 0.0
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("en", "zh") and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+def site_of(request: Request) -> Site:
+    """The Site of the app serving ``request``."""
+    site: Site = request.app.state.site
+    return site

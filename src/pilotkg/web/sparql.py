@@ -1,0 +1,221 @@
+"""The SPARQL 1.1 Protocol endpoint at ``/sparql``: queries by GET and POST, read-only.
+
+GET with no query answers a browser with the query page (YASGUI when it can
+load, a plain form that needs no network always) and an RDF client with the
+SPARQL service description. Like rdflib-endpoint's router it holds no state
+of its own, so the same routes mount anywhere.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import QueryError
+from ..formats import FORMATS, GRAPH_FORMATS, Format
+from ..namespaces import DATASET_IRI, RDF, SD, VOID, XSD
+from ..publish import serialize
+from .execution import answer, check_graph_iris, raw_response
+from .negotiate import HTML, Page, by_format_parameter, choose, offered_types
+from .site import Site, site_of
+
+#: The W3C format IRIs (https://www.w3.org/ns/formats/) of the format table's formats.
+FORMAT_IRIS = {
+    "turtle": "Turtle",
+    "ntriples": "N-Triples",
+    "jsonld": "JSON-LD",
+    "rdfxml": "RDF_XML",
+    "json": "SPARQL_Results_JSON",
+    "xml": "SPARQL_Results_XML",
+    "csv": "SPARQL_Results_CSV",
+    "tsv": "SPARQL_Results_TSV",
+}
+_UPDATE_REFUSED = (
+    "This endpoint is read-only: SPARQL Update is refused. Download the dumps under /dumps/ "
+    "to change a copy of the data."
+)
+
+
+def service_description(site: Site, request: Request) -> list[ox.Triple]:
+    """The SPARQL service description (sd:) of this endpoint: what it speaks and serves."""
+    endpoint = ox.NamedNode(site.origin(request) + "sparql")
+    dataset = ox.NamedNode(site.origin(request) + "sparql#dataset")
+    default_graph = ox.NamedNode(site.origin(request) + "sparql#default-graph")
+
+    def iri(value: str) -> ox.NamedNode:
+        return ox.NamedNode(value)
+
+    triples = [
+        ox.Triple(endpoint, iri(RDF + "type"), iri(SD + "Service")),
+        ox.Triple(endpoint, iri(SD + "endpoint"), endpoint),
+        ox.Triple(endpoint, iri(SD + "supportedLanguage"), iri(SD + "SPARQL11Query")),
+        ox.Triple(endpoint, iri(SD + "feature"), iri(SD + "BasicFederatedQuery")),
+        ox.Triple(endpoint, iri(SD + "defaultDataset"), dataset),
+        ox.Triple(dataset, iri(RDF + "type"), iri(SD + "Dataset")),
+        ox.Triple(dataset, iri(SD + "defaultGraph"), default_graph),
+        ox.Triple(default_graph, iri(RDF + "type"), iri(SD + "Graph")),
+        ox.Triple(default_graph, iri(RDF + "type"), iri(VOID + "Dataset")),
+        ox.Triple(default_graph, iri(VOID + "inDataset"), iri(DATASET_IRI)),
+        ox.Triple(
+            default_graph,
+            iri(VOID + "triples"),
+            ox.Literal(str(len(site.stores.main)), datatype=iri(XSD + "integer")),
+        ),
+    ]
+    triples += [
+        ox.Triple(endpoint, iri(SD + "resultFormat"), iri("http://www.w3.org/ns/formats/" + name))
+        for name in FORMAT_IRIS.values()
+    ]
+    return triples
+
+
+def _too_large(site: Site) -> str:
+    return f"The request is larger than max_query_bytes ({site.settings.max_query_bytes}) allows."
+
+
+def _graph_parameters(*sources: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """default-graph-uri and named-graph-uri values from the query string and the form."""
+    default: list[str] = []
+    named: list[str] = []
+    for source in sources:
+        default += source.getlist("default-graph-uri")  # type: ignore[attr-defined]
+        named += source.getlist("named-graph-uri")  # type: ignore[attr-defined]
+    return tuple(default), tuple(named)
+
+
+async def _read_query(
+    request: Request, site: Site
+) -> tuple[str | None, tuple[str, ...], tuple[str, ...]] | Response:
+    """The query text and graphs of a GET or POST, or an error Response."""
+    params = request.query_params
+    if "update" in params:
+        return site.error(request, 403, _UPDATE_REFUSED)
+    if request.method in ("GET", "HEAD"):
+        queries = params.getlist("query")
+        default, named = _graph_parameters(params)
+    else:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > site.settings.max_query_bytes * 3 + 4096:
+            return site.error(request, 413, _too_large(site))
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "application/sparql-update":
+            return site.error(request, 403, _UPDATE_REFUSED)
+        if content_type not in ("application/sparql-query", "application/x-www-form-urlencoded"):
+            return site.error(
+                request,
+                415,
+                "POST a query as application/sparql-query, or as a form "
+                "(application/x-www-form-urlencoded) with a query field.",
+            )
+        body = await request.body()
+        if len(body) > site.settings.max_query_bytes * 3 + 4096:  # a form may percent-encode
+            return site.error(request, 413, _too_large(site))
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return site.error(request, 400, "The request body is not valid UTF-8.")
+        if content_type == "application/sparql-query":
+            queries = [text]
+            default, named = _graph_parameters(params)
+        else:
+            form = QueryParams(text)
+            if "update" in form:
+                return site.error(request, 403, _UPDATE_REFUSED)
+            queries = form.getlist("query")
+            default, named = _graph_parameters(params, form)
+    if len(queries) > 1:
+        return site.error(request, 400, "Send one query parameter, not several.")
+    problem = check_graph_iris([*default, *named])
+    if problem:
+        return site.error(request, 400, problem)
+    return (queries[0] if queries else None), default, named
+
+
+async def sparql(request: Request) -> Response:
+    """The SPARQL 1.1 Protocol: query by GET (?query=) or POST (form or sparql-query body)."""
+    site = site_of(request)
+    read = await _read_query(request, site)
+    if isinstance(read, Response):
+        return read
+    text, default, named = read
+    format_name = request.query_params.get("format") or None
+    if text is None or not text.strip():
+        if request.method == "POST":
+            return site.error(request, 400, "The request has no query.")
+        return _describe_service(request, site, format_name)
+    result = await answer(
+        request, site, text, format_name=format_name, default_graphs=default, named_graphs=named
+    )
+    if isinstance(result, Response):
+        return result
+    if result.is_html:
+        body = site.render(
+            request,
+            "sparql.html",
+            title="SPARQL query",
+            query=text,
+            table=result.table,
+            rows=result.outcome.rows,
+            examples=examples(site),
+            formats=FORMATS,
+        )
+        return Response(body, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+    return raw_response(site, request, result)
+
+
+def _describe_service(request: Request, site: Site, format_name: str | None) -> Response:
+    """The query page for browsers, the service description for RDF clients."""
+    offers: tuple[Format | Page, ...] = (*GRAPH_FORMATS, HTML)
+    offer = (
+        by_format_parameter(format_name, offers)
+        if format_name
+        else choose(request.headers.get("accept"), offers)
+    )
+    if offer is None:
+        return site.error(
+            request, 406, f"The service description is offered as: {offered_types(offers)}."
+        )
+    if offer is HTML:
+        return site.page(
+            request,
+            "sparql.html",
+            title="SPARQL query",
+            query=default_query(),
+            table=None,
+            rows=0,
+            examples=examples(site),
+            formats=FORMATS,
+        )
+    assert isinstance(offer, Format)
+    return site.representation(
+        request, serialize(service_description(site, request), offer), offer.media_type
+    )
+
+
+def default_query() -> str:
+    """The query the page opens with: a count of things by class."""
+    return (
+        "PREFIX pilot: <https://w3id.org/pilotkg/ontology#>\n"
+        "SELECT ?class (COUNT(?thing) AS ?things)\n"
+        "WHERE { ?thing a ?class }\n"
+        "GROUP BY ?class\n"
+        "ORDER BY DESC(?things)\n"
+    )
+
+
+def examples(site: Site) -> list[tuple[str, str, str]]:
+    """``(name, title, text)`` of each canned query, with its example parameters bound."""
+    out = []
+    for canned in site.catalogue:
+        try:
+            text = canned.bind(canned.example) if canned.example else canned.bind()
+        except QueryError:  # a query that needs parameters is shown unbound
+            text = canned.text
+        out.append((canned.name, canned.title, text))
+    return out
+
+
+routes = [Route("/sparql", sparql, methods=["GET", "HEAD", "POST"])]

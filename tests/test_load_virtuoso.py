@@ -1,0 +1,398 @@
+"""``pilotkg load`` against a real Virtuoso (the ``virtuoso`` fixture, conftest_virtuoso.py).
+
+Every test loads into a graph of its own and drops it afterwards, so the suite
+can share a developer's running instance without touching the graphs in it.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from conftest_virtuoso import Virtuoso
+from pilotkg import pipeline
+from pilotkg.cli import main
+from pilotkg.diff import read_release
+from pilotkg.errors import PilotkgError
+from pilotkg.queries import Catalogue
+from pilotkg.sources import CHECKOUT_ROOT
+from pilotkg.store import (
+    STAGING_PREFIX,
+    Credentials,
+    Endpoints,
+    Failure,
+    RemoteStore,
+    RemoteStoreError,
+    RetryPolicy,
+    compare_queries,
+    load_triples,
+    term_key,
+)
+
+FIXTURE_SOURCES = Path(__file__).parent / "data" / "load"
+SKIPPED_CHECKS = ("shacl", "qc", "owl", "links")
+NO_WAIT = RetryPolicy(attempts=3, first_delay_s=0.0, sleep=lambda _s: None)
+
+
+def build(source: Path, out: Path) -> Path:
+    pipeline.build(source, out, skip=SKIPPED_CHECKS)
+    return out
+
+
+@pytest.fixture(scope="session")
+def fixture_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release of tests/data/load: small, and full of literals loaders get wrong."""
+    return build(FIXTURE_SOURCES, tmp_path_factory.mktemp("fixture") / "dist")
+
+
+@pytest.fixture(scope="session")
+def checkout_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release of the real sources (checks skipped: they are tested elsewhere)."""
+    try:
+        return build(CHECKOUT_ROOT, tmp_path_factory.mktemp("checkout") / "dist")
+    except PilotkgError as error:
+        pytest.skip(f"the real sources do not build yet: {error}")
+
+
+def make_store(
+    virtuoso: Virtuoso, *, graph_store: bool = True, auth: bool = True, **options: object
+) -> RemoteStore:
+    """A RemoteStore on the test Virtuoso: as dba with digest auth, or anonymous."""
+    sparql = virtuoso.sparql_auth if auth else virtuoso.sparql
+    crud = virtuoso.graph_store_auth if auth else virtuoso.graph_store
+    credentials = Credentials(virtuoso.user, virtuoso.password) if auth else None
+    return RemoteStore(
+        Endpoints(sparql, graph_store=crud if graph_store else None),
+        credentials=credentials,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def graph_triples(store: RemoteStore, graph: str) -> set[ox.Triple]:
+    answer = store.query(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", graph_result=True
+    )
+    assert isinstance(answer, list)
+    return set(answer)
+
+
+def by_value(triples: set[ox.Triple]) -> set[tuple[str, str, str]]:
+    """Triples with numeric literals compared by value (see store.term_key)."""
+    return {(term_key(t.subject), term_key(t.predicate), term_key(t.object)) for t in triples}
+
+
+def staging_graphs(store: RemoteStore) -> list[str]:
+    answer = store.query(
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+        f'FILTER(STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
+    )
+    assert isinstance(answer, ox.QuerySolutions)
+    return [str(row["g"]) for row in answer]
+
+
+@pytest.fixture
+def graph(virtuoso: Virtuoso) -> Iterator[str]:
+    """A graph IRI for one test, dropped afterwards."""
+    iri = f"urn:pilotkg:test:{uuid.uuid4().hex}"
+    yield iri
+    make_store(virtuoso).update(f"DROP SILENT GRAPH <{iri}>", what="DROP")
+
+
+def synthetic(count: int, *, tag: str) -> set[ox.Triple]:
+    """``count`` distinct triples, their literals long enough to span many TCP segments."""
+    return {
+        ox.Triple(
+            ox.NamedNode(f"https://w3id.org/pilotkg/id/zone/{tag}-{i // 8}"),
+            ox.NamedNode(f"https://w3id.org/pilotkg/ontology#p{i % 8}"),
+            ox.Literal(f"{tag} {i}: 人工智能先导区 “{i}” " + "x" * 80, language="zh"),
+        )
+        for i in range(count)
+    }
+
+
+# ---------------------------------------------------------------------- same answers as the embedded store
+
+
+@pytest.mark.parametrize("graph_store", [True, False], ids=["graph-store", "insert-data"])
+def test_every_canned_query_answers_as_on_the_embedded_store(
+    virtuoso: Virtuoso, graph: str, fixture_release: Path, graph_store: bool
+) -> None:
+    store = make_store(virtuoso, graph_store=graph_store)
+    triples = read_release(fixture_release)
+    summary = load_triples(store, triples, graph=graph)
+    assert summary.triples == len(triples) == store.count(graph)
+    comparisons = compare_queries(
+        store, triples, list(Catalogue(FIXTURE_SOURCES / "queries")), graph=graph
+    )
+    assert len(comparisons) == 6
+    assert [c.as_text() for c in comparisons if not c.same] == []
+
+
+def test_the_real_release_answers_as_on_the_embedded_store(
+    virtuoso: Virtuoso, graph: str, checkout_release: Path
+) -> None:
+    store = make_store(virtuoso)
+    triples = read_release(checkout_release)
+    load_triples(store, triples, graph=graph)
+    # Virtuoso keeps numbers as values: "1716000000"^^xsd:decimal comes back as xsd:integer.
+    assert by_value(graph_triples(store, graph)) == by_value(triples)
+    queries = list(Catalogue(CHECKOUT_ROOT / "queries"))
+    comparisons = compare_queries(store, triples, queries, graph=graph)
+    assert [c.as_text() for c in comparisons if not c.same] == []
+
+
+def test_literals_round_trip_exactly_in_small_insert_data_batches(
+    virtuoso: Virtuoso, graph: str, fixture_release: Path
+) -> None:
+    """Quotes, backslashes, braces, line breaks, Chinese and astral-plane text, language
+    tags and dates at three precisions, sent three triples per INSERT DATA."""
+    store = make_store(virtuoso, graph_store=False)
+    triples = read_release(fixture_release)
+    load_triples(store, triples, graph=graph, batch_triples=3)
+    assert graph_triples(store, graph) == triples
+
+
+def test_batches_too_large_for_virtuoso_are_split(virtuoso: Virtuoso, graph: str) -> None:
+    """Virtuoso's SPARQL compiler refuses INSERT DATA of a few thousand triples."""
+    store = make_store(virtuoso, graph_store=False)
+    triples = synthetic(3000, tag="large")
+    load_triples(store, triples, graph=graph, batch_triples=3000)
+    assert store.count(graph) == 3000
+
+
+def test_virtuoso_merging_a_month_with_its_first_day_stops_the_load(
+    virtuoso: Virtuoso, graph: str, fixture_release: Path
+) -> None:
+    """Virtuoso keeps "2025-12"^^xsd:gYearMonth and "2025-12-01"^^xsd:date as one value:
+    the count check catches the lost triple and the target keeps its contents."""
+    store = make_store(virtuoso)
+    old = read_release(fixture_release)
+    load_triples(store, old, graph=graph)
+    zone, date = (
+        ox.NamedNode(f"https://w3id.org/pilotkg/{p}") for p in ("id/zone/x", "ontology#date")
+    )
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    month = ox.Triple(zone, date, ox.Literal("2025-12", datatype=ox.NamedNode(xsd + "gYearMonth")))
+    day = ox.Triple(zone, date, ox.Literal("2025-12-01", datatype=ox.NamedNode(xsd + "date")))
+    with pytest.raises(RemoteStoreError, match="merges literals of equal value: 1 pairs here"):
+        load_triples(store, {*old, month, day}, graph=graph)
+    assert graph_triples(store, graph) == old
+    assert staging_graphs(store) == []
+
+
+# ---------------------------------------------------------------------- idempotent and atomic
+
+
+def test_loading_twice_duplicates_nothing(
+    virtuoso: Virtuoso, graph: str, fixture_release: Path
+) -> None:
+    store = make_store(virtuoso)
+    triples = read_release(fixture_release)
+    load_triples(store, synthetic(50, tag="old"), graph=graph)
+    load_triples(store, triples, graph=graph)
+    load_triples(store, triples, graph=graph, batch_triples=10)
+    assert store.count(graph) == len(triples)
+    assert graph_triples(store, graph) == triples
+    assert staging_graphs(store) == []
+
+
+class CuttingProxy:
+    """A TCP proxy on 127.0.0.1 that resets the connection carrying request byte
+    ``cut_after_bytes``, then resets the next ``then_cut`` connections at once, then heals."""
+
+    def __init__(self, upstream_port: int, *, cut_after_bytes: int, then_cut: int = 0) -> None:
+        self.upstream_port = upstream_port
+        self.cut_after_bytes = cut_after_bytes
+        self.then_cut = then_cut
+        self.sent = 0
+        self.cuts = 0
+        self._to_cut = 0
+        self._tripped = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = int(self._listener.getsockname()[1])
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            with self._lock:
+                cut_now = self._to_cut > 0
+                self._to_cut -= cut_now
+                self.cuts += cut_now
+            if cut_now:
+                _reset(client)
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30)
+            for source, target, counted in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(
+                    target=self._pump, args=(source, target, counted), daemon=True
+                ).start()
+
+    def _trips(self, count: int) -> bool:
+        with self._lock:
+            self.sent += count
+            if self._tripped or self.sent < self.cut_after_bytes:
+                return False
+            self._tripped = True
+            self._to_cut = self.then_cut
+            self.cuts += 1
+            return True
+
+    def _pump(self, source: socket.socket, target: socket.socket, counted: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if counted and self._trips(len(data)):
+                    _reset(source)
+                    _reset(target)
+                    return
+                target.sendall(data)
+            target.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with an RST, as a dying network or store does, not a polite FIN."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    except OSError:
+        pass
+
+
+@pytest.fixture
+def proxy_factory(virtuoso: Virtuoso) -> Iterator[type[CuttingProxy]]:
+    proxies: list[CuttingProxy] = []
+
+    class Tracked(CuttingProxy):
+        def __init__(self, **options: int) -> None:
+            super().__init__(virtuoso.http_port, **options)
+            proxies.append(self)
+
+    yield Tracked
+    for proxy in proxies:
+        proxy.close()
+
+
+def through(proxy: CuttingProxy) -> RemoteStore:
+    """An anonymous store reached through ``proxy``: one TCP connection per request."""
+    base = f"http://127.0.0.1:{proxy.port}"
+    return RemoteStore(
+        Endpoints(f"{base}/sparql", graph_store=f"{base}/sparql-graph-crud"), retry=NO_WAIT
+    )
+
+
+NEW_BYTES = 600 * 160  # about the N-Triples size of synthetic(600)
+
+
+def test_a_connection_cut_mid_load_is_retried_and_the_load_completes(
+    virtuoso: Virtuoso, graph: str, proxy_factory: type[CuttingProxy]
+) -> None:
+    direct = make_store(virtuoso)
+    load_triples(direct, synthetic(40, tag="old"), graph=graph)
+    proxy = proxy_factory(cut_after_bytes=NEW_BYTES // 2)
+    new = synthetic(600, tag="new")
+    load_triples(through(proxy), new, graph=graph, batch_triples=50)
+    assert proxy.cuts == 1
+    assert graph_triples(direct, graph) == new
+    assert staging_graphs(direct) == []
+
+
+def test_an_outage_mid_load_keeps_the_target_and_removes_the_staging_graph(
+    virtuoso: Virtuoso, graph: str, proxy_factory: type[CuttingProxy]
+) -> None:
+    direct = make_store(virtuoso)
+    old = synthetic(40, tag="old")
+    load_triples(direct, old, graph=graph)
+    # The cut and every retry fail (NO_WAIT allows 3 attempts); the clean-up gets through.
+    proxy = proxy_factory(cut_after_bytes=NEW_BYTES // 2, then_cut=NO_WAIT.attempts - 1)
+    with pytest.raises(RemoteStoreError, match="failed 3 times") as caught:
+        load_triples(through(proxy), synthetic(600, tag="new"), graph=graph, batch_triples=50)
+    assert caught.value.failure is Failure.TRANSIENT
+    assert proxy.cuts == NO_WAIT.attempts
+    assert graph_triples(direct, graph) == old
+    assert staging_graphs(direct) == []
+    again = synthetic(600, tag="again")
+    load_triples(direct, again, graph=graph)
+    assert graph_triples(direct, graph) == again
+
+
+# ---------------------------------------------------------------------- the command
+
+
+def run_load(virtuoso: Virtuoso, *args: str, password: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        main,
+        ["load", "--endpoint", virtuoso.sparql_auth, "--user", virtuoso.user, *args],
+        env={"PILOTKG_STORE_PASSWORD": password},
+        catch_exceptions=False,
+    )
+    return result.exit_code, result.output
+
+
+def test_load_and_verify_from_the_command_line(
+    virtuoso: Virtuoso, graph: str, fixture_release: Path
+) -> None:
+    code, output = run_load(
+        virtuoso, "--graph-store", virtuoso.graph_store_auth, "--graph", graph,
+        "--release", str(fixture_release), "--source", str(FIXTURE_SOURCES), "--verify",
+        password=virtuoso.password,
+    )  # fmt: skip
+    assert code == 0, output
+    triples = len(read_release(fixture_release))
+    assert f"loaded {triples} triples into <{graph}>" in output
+    assert "Graph Store protocol, replaced by MOVE" in output
+    assert "all 6 canned queries answer the same on both stores" in output
+
+
+def test_verify_reports_a_difference(virtuoso: Virtuoso, graph: str, fixture_release: Path) -> None:
+    store = make_store(virtuoso)
+    load_triples(store, read_release(fixture_release), graph=graph)
+    store.update(
+        f"INSERT DATA {{ GRAPH <{graph}> {{ <https://w3id.org/pilotkg/id/zone/intruder> a "
+        "<https://w3id.org/pilotkg/ontology#PilotZone> ; "
+        "<https://w3id.org/pilotkg/ontology#batch> 9 } }",
+        what="INSERT DATA",
+    )
+    code, output = run_load(
+        virtuoso, "--graph", graph, "--release", str(fixture_release),
+        "--source", str(FIXTURE_SOURCES), "--verify-only", password=virtuoso.password,
+    )  # fmt: skip
+    assert code == 1
+    assert "DIFF  zones-by-batch" in output and "only remote:   ?batch=9 ?zones=1" in output
+    assert "same  zone-labels" in output
+
+
+def test_a_wrong_password_says_what_to_fix(
+    virtuoso: Virtuoso, graph: str, fixture_release: Path
+) -> None:
+    wrong = f"wrong-{uuid.uuid4().hex}"
+    code, output = run_load(
+        virtuoso, "--graph-store", virtuoso.graph_store_auth, "--graph", graph,
+        "--release", str(fixture_release), password=wrong,
+    )  # fmt: skip
+    assert code == 2
+    assert "refused the credentials of user 'dba' (HTTP 401)" in output
+    assert "check --user, the password in $PILOTKG_STORE_PASSWORD and --auth" in output
+    assert wrong not in output and "Traceback" not in output
+    assert make_store(virtuoso).count(graph) == 0

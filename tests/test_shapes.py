@@ -1,0 +1,268 @@
+"""The SHACL shapes in shapes/: the real data passes them, and each broken fixture
+in tests/data/shapes/ is rejected for exactly the reason it was written to show.
+
+Every fixture is validated together with ``minimal-valid.ttl`` (the entities it
+points at), the ontology and the sub-property entailments, exactly as
+``pilotkg check`` validates the real data (pilotkg.checks.validate_shacl).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import pyshacl
+import pytest
+import rdflib
+from rdflib.namespace import SH
+
+from pilotkg.checks import validate_shacl
+from pilotkg.entailment import entailed_triples
+from pilotkg.graphs import from_rdflib, to_rdflib
+from pilotkg.report import Finding
+
+ROOT = Path(__file__).resolve().parents[1]
+ONTOLOGY_FILE = ROOT / "ontology" / "pilotkg.ttl"
+DATA_DIR = ROOT / "data"
+SHAPES_DIR = ROOT / "shapes"
+SHAPE_FILES = (SHAPES_DIR / "pilotkg-shapes.ttl", SHAPES_DIR / "ontology-shapes.ttl")
+FIXTURE_DIR = ROOT / "tests" / "data" / "shapes"
+VALID_FIXTURE = FIXTURE_DIR / "minimal-valid.ttl"
+
+ID = "https://w3id.org/pilotkg/id/"
+PILOT = "https://w3id.org/pilotkg/ontology#"
+RDFS_ = "http://www.w3.org/2000/01/rdf-schema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+PROV = "http://www.w3.org/ns/prov#"
+OWL_ = "http://www.w3.org/2002/07/owl#"
+ORG = "http://www.w3.org/ns/org#"
+SCHEMA = "http://schema.org/"
+DCTERMS = "http://purl.org/dc/terms/"
+
+
+def _parse(paths: list[Path]) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for path in paths:
+        graph.parse(path, format="turtle")
+    return graph
+
+
+@pytest.fixture(scope="module")
+def ontology() -> rdflib.Graph:
+    return _parse([ONTOLOGY_FILE])
+
+
+@pytest.fixture(scope="module")
+def all_shapes() -> rdflib.Graph:
+    return _parse(list(SHAPE_FILES))
+
+
+def _with_ontology(data: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:
+    """What the build validates: ontology, data, and the data's sub-property entailments."""
+    onto, facts = from_rdflib(ontology), from_rdflib(data)
+    return to_rdflib(onto + facts + entailed_triples(onto, facts))
+
+
+def _show(results: list[Finding]) -> str:
+    return "\n".join(
+        f"{r.severity}: {r.focus_node} {r.path or '-'} {r.value or '-'} "
+        f"[{r.component.rsplit('#', 1)[-1]}] {r.message}"
+        for r in results
+    )
+
+
+# ---------------------------------------------------------------------------
+# (a) the real data
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shapes_file", SHAPE_FILES, ids=lambda p: p.name)
+def test_real_data_conforms(shapes_file: Path, ontology: rdflib.Graph) -> None:
+    data_files = sorted(DATA_DIR.glob("*.ttl"))
+    if not data_files:
+        pytest.skip("data/ holds no .ttl files yet")
+    data = _with_ontology(_parse(data_files), ontology)
+    results = validate_shacl(data, _parse([shapes_file]))
+    violations = [r for r in results if r.severity == "Violation"]
+    warnings = [r for r in results if r.severity != "Violation"]
+    if warnings:
+        print(f"{len(warnings)} warning(s):\n{_show(warnings)}")
+    assert not violations, f"{len(violations)} violation(s):\n{_show(violations)}"
+
+
+# ---------------------------------------------------------------------------
+# (b) one broken fixture per constraint, (c) the valid fixture
+# ---------------------------------------------------------------------------
+
+
+class Expect(NamedTuple):
+    """What the report on a broken fixture must say, and all it may say.
+
+    ``focus``: every focus node of the report (IRIs; "_:" for one blank node).
+    ``path``: the sh:resultPath of every result ("" for none or a complex path; "|" separates
+    alternatives, for a sub-property whose value also breaks its entailed super-property).
+    ``component``: the sh:sourceConstraintComponent (local name in sh:).
+    ``phrase``: a phrase every result message contains.
+    """
+
+    focus: tuple[str, ...]
+    path: str
+    component: str
+    phrase: str
+    severity: str = "Violation"
+
+
+def z(slug: str) -> str:
+    return ID + slug
+
+
+# Written by hand from shapes/*.ttl: one row per fixture.
+# fmt: off
+EXPECTED: dict[str, Expect] = {
+    # IRIs: https://w3id.org/pilotkg/id/{kind}/{slug}
+    "zone-iri-wrong-kind.ttl": Expect((z("base/wrong-kind-zone"),), "", "PatternConstraintComponent", "pilot zone's IRI must be https://w3id.org/pilotkg/id/zone/{slug}"),
+    "zone-blank-node.ttl": Expect(("_:",), "", "NodeKindConstraintComponent|PatternConstraintComponent", "pilot zone's IRI must be"),
+    "base-iri-uppercase-slug.ttl": Expect((z("base/Energy_Power"),), "", "PatternConstraintComponent", "lowercase ASCII letters and digits joined by single hyphens"),
+    "policy-iri-wrong-kind.ttl": Expect((z("source/test-notice"),), "", "PatternConstraintComponent", "policy document's IRI must be https://w3id.org/pilotkg/id/policy/{slug}"),
+    "region-iri-underscore.ttl": Expect((z("region/test_county"),), "", "PatternConstraintComponent", "region's IRI must be https://w3id.org/pilotkg/id/region/{slug}"),
+    "sector-iri-trailing-hyphen.ttl": Expect((z("sector/robotics-"),), "", "PatternConstraintComponent", "sector's IRI must be https://w3id.org/pilotkg/id/sector/{slug}"),
+    "org-iri-wrong-kind.ttl": Expect((z("measure/test-measure"),), "", "PatternConstraintComponent", "organisation's IRI must be https://w3id.org/pilotkg/id/org/{slug}"),
+    "source-iri-wrong-host.ttl": Expect(("https://example.org/pilotkg/id/source/test-page",), "", "PatternConstraintComponent", "source's IRI must be https://w3id.org/pilotkg/id/source/{slug}"),
+    "event-iri-wrong-kind.ttl": Expect((z("policy/test-meeting"),), "", "PatternConstraintComponent", "event's IRI must be https://w3id.org/pilotkg/id/event/{slug}"),
+    "target-iri-wrong-kind.ttl": Expect((z("measure/test-target-2027"),), "", "PatternConstraintComponent", "target's IRI must be https://w3id.org/pilotkg/id/target/{slug}"),
+    "measure-iri-wrong-kind.ttl": Expect((z("org/test-ministry"),), "", "PatternConstraintComponent", "policy measure's IRI must be https://w3id.org/pilotkg/id/measure/{slug}"),
+    "programme-iri-wrong-kind.ttl": Expect((z("org/test-ministry"),), "", "PatternConstraintComponent", "programme's IRI must be https://w3id.org/pilotkg/id/programme/{slug}"),
+    # labels
+    "label-missing-en.ttl": Expect((z("org/test-bureau"),), RDFS_ + "label", "QualifiedMinCountConstraintComponent", "Missing English label"),
+    "label-missing-zh.ttl": Expect((z("org/test-bureau"),), RDFS_ + "label", "QualifiedMinCountConstraintComponent", "Missing Chinese label"),
+    "label-two-en.ttl": Expect((z("measure/test-measure"),), RDFS_ + "label", "UniqueLangConstraintComponent", "two values in the same language"),
+    "label-zh-not-chinese.ttl": Expect((z("org/test-bureau"),), RDFS_ + "label", "OrConstraintComponent", "contains no Chinese character"),
+    "label-without-language.ttl": Expect((z("measure/test-measure"),), RDFS_ + "label", "DatatypeConstraintComponent", "without a language tag"),
+    # cited sources
+    "zone-missing-source.ttl": Expect((z("zone/test-unsourced"),), PROV + "wasDerivedFrom", "MinCountConstraintComponent", "Cites no source"),
+    "cited-source-not-source.ttl": Expect((z("target/test-target"),), PROV + "wasDerivedFrom", "ClassConstraintComponent", "not a pilot:Source"),
+    # designations
+    "zone-missing-programme.ttl": Expect((z("zone/test-no-programme"),), PILOT + "programme", "MinCountConstraintComponent", "exactly one pilot:programme"),
+    "zone-two-programmes.ttl": Expect((z("zone/test-zone"),), PILOT + "programme", "MaxCountConstraintComponent", "exactly one pilot:programme"),
+    "zone-programme-not-programme.ttl": Expect((z("zone/test-wrong-programme"),), PILOT + "programme", "ClassConstraintComponent", "not a pilot:Programme"),
+    "zone-missing-region.ttl": Expect((z("zone/test-nowhere"),), PILOT + "locatedIn", "MinCountConstraintComponent", "pilot zone needs at least one pilot:locatedIn"),
+    "base-missing-region.ttl": Expect((z("base/test-nowhere"),), PILOT + "locatedIn", "MinCountConstraintComponent", "A pilot test base needs at least one pilot:locatedIn"),
+    "zone-located-in-not-region.ttl": Expect((z("zone/test-zone"),), PILOT + "locatedIn", "ClassConstraintComponent", "not a pilot:Region"),
+    "zone-missing-sector.ttl": Expect((z("zone/test-no-sector"),), PILOT + "sector", "MinCountConstraintComponent", "at least one pilot:sector"),
+    "zone-sector-not-sector.ttl": Expect((z("zone/test-zone"),), PILOT + "sector", "ClassConstraintComponent", "pilot:sector points at something that is not a pilot:Sector"),
+    "zone-focus-area-not-sector.ttl": Expect((z("zone/test-zone"),), PILOT + "focusArea|" + PILOT + "sector", "ClassConstraintComponent", "points at something that is not a pilot:Sector"),
+    "base-missing-field.ttl": Expect((z("base/test-no-field"),), PILOT + "field", "MinCountConstraintComponent", "at least one pilot:field"),
+    "base-field-not-sector.ttl": Expect((z("base/test-base"),), PILOT + "field|" + PILOT + "sector", "ClassConstraintComponent", "points at something that is not a pilot:Sector"),
+    "base-direction-not-sector.ttl": Expect((z("base/test-base"),), PILOT + "direction|" + PILOT + "sector", "ClassConstraintComponent", "points at something that is not a pilot:Sector"),
+    "base-batch-zero.ttl": Expect((z("base/test-base"),), PILOT + "batch", "MinInclusiveConstraintComponent", "xsd:integer ≥ 1"),
+    "zone-designated-by-not-org.ttl": Expect((z("zone/test-zone"),), PILOT + "designatedBy", "ClassConstraintComponent", "not an org:Organization"),
+    "zone-designation-document-not-policy.ttl": Expect((z("zone/test-zone"),), PILOT + "designationDocument", "ClassConstraintComponent", "not a pilot:Policy"),
+    # dates
+    "date-wrong-datatype.ttl": Expect((z("zone/test-zone"),), PILOT + "announcementDate|" + PILOT + "date", "OrConstraintComponent", "typed xsd:date"),
+    "date-two-values.ttl": Expect((z("base/test-base"),), PILOT + "constructionStartDate", "MaxCountConstraintComponent", "at most one pilot:constructionStartDate"),
+    "source-two-publication-dates.ttl": Expect((z("source/test-source"),), PILOT + "publicationDate", "MaxCountConstraintComponent", "at most one pilot:publicationDate"),
+    "launch-before-approval.ttl": Expect((z("zone/test-early-launch"),), PILOT + "launchDate", "SPARQLConstraintComponent", "pilot:launchDate 2025-09 is before pilot:approvalDate 2025-10-16"),
+    "event-end-before-start.ttl": Expect((z("event/test-backwards"),), PILOT + "endDate", "SPARQLConstraintComponent", "pilot:endDate 2025-10-20 is before pilot:startDate 2025-10-23"),
+    "event-undated.ttl": Expect((z("event/test-undated"),), PILOT + "date", "MinCountConstraintComponent", "An event needs a date"),
+    "event-organised-by-not-org.ttl": Expect((z("event/test-event"),), PILOT + "organisedBy", "ClassConstraintComponent", "not an org:Organization"),
+    "target-missing-year.ttl": Expect((z("target/test-someday"),), PILOT + "targetYear", "MinCountConstraintComponent", "A target needs pilot:targetYear"),
+    "target-year-not-gyear.ttl": Expect((z("target/test-full-date"),), PILOT + "targetYear", "DatatypeConstraintComponent", "typed xsd:gYear"),
+    # policies
+    "policy-missing-issuer.ttl": Expect((z("policy/test-anonymous"),), PILOT + "issuedBy", "MinCountConstraintComponent", "at least one pilot:issuedBy"),
+    "policy-issuer-not-org.ttl": Expect((z("policy/test-letter"),), PILOT + "issuedBy", "ClassConstraintComponent", "not an org:Organization"),
+    "policy-missing-kind.ttl": Expect((z("policy/test-kindless"),), PILOT + "policyKind", "MinCountConstraintComponent", "exactly one pilot:policyKind"),
+    "policy-kind-not-kind.ttl": Expect((z("policy/test-wrong-kind"),), PILOT + "policyKind", "ClassConstraintComponent", "must be a pilot:PolicyKind"),
+    "bad-document-number.ttl": Expect((z("policy/test-bad-number"),), PILOT + "documentNumber", "PatternConstraintComponent", "of the form 国发〔2025〕11号"),
+    "policy-concerns-not-region.ttl": Expect((z("policy/test-letter"),), PILOT + "concernsRegion", "ClassConstraintComponent", "not a pilot:Region"),
+    "policy-addressed-to-not-org.ttl": Expect((z("policy/test-letter"),), PILOT + "addressedTo", "ClassConstraintComponent", "not an org:Organization"),
+    "policy-adopted-at-not-event.ttl": Expect((z("policy/test-letter"),), PILOT + "adoptedAt", "ClassConstraintComponent", "not a pilot:Event"),
+    "policy-target-not-target.ttl": Expect((z("policy/test-letter"),), PILOT + "target", "ClassConstraintComponent", "not a pilot:Target"),
+    "policy-measure-not-measure.ttl": Expect((z("policy/test-letter"),), PILOT + "keyAction|" + PILOT + "measure", "ClassConstraintComponent", "not a pilot:PolicyMeasure"),
+    # regions
+    "region-missing-level.ttl": Expect((z("region/test-county"),), PILOT + "administrativeLevel", "MinCountConstraintComponent", "exactly one pilot:administrativeLevel"),
+    "region-level-not-level.ttl": Expect((z("region/test-county"),), PILOT + "administrativeLevel", "ClassConstraintComponent", "must be a pilot:AdministrativeLevel"),
+    "region-missing-part-of.ttl": Expect((z("region/test-island"),), "", "SPARQLConstraintComponent", "chain stops at https://w3id.org/pilotkg/id/region/test-island"),
+    "region-chain-not-china.ttl": Expect((z("region/test-district"), z("region/test-orphan-city")), "", "SPARQLConstraintComponent", "chain stops at https://w3id.org/pilotkg/id/region/test-orphan-city"),
+    "region-two-parents.ttl": Expect((z("region/test-second-city"),), PILOT + "partOf", "MaxCountConstraintComponent", "more than one pilot:partOf"),
+    "region-parent-not-region.ttl": Expect((z("region/test-county"),), PILOT + "partOf", "ClassConstraintComponent", "not a pilot:Region"),
+    "region-cycle.ttl": Expect((z("region/test-east"), z("region/test-west")), "", "SPARQLConstraintComponent", "pilot:partOf loops"),
+    # sectors
+    "sector-not-in-scheme.ttl": Expect((z("sector/test-loose"),), SKOS + "inScheme", "HasValueConstraintComponent", "skos:inScheme id:scheme/sectors"),
+    "sector-missing-preflabel-en.ttl": Expect((z("sector/test-half"),), SKOS + "prefLabel", "QualifiedMinCountConstraintComponent", "Missing English preferred label"),
+    "sector-missing-preflabel-zh.ttl": Expect((z("sector/test-half"),), SKOS + "prefLabel", "QualifiedMinCountConstraintComponent", "Missing Chinese preferred label"),
+    "sector-two-preflabels-zh.ttl": Expect((z("sector/test-field"),), SKOS + "prefLabel", "UniqueLangConstraintComponent", "at most one per language"),
+    "sector-broader-not-sector.ttl": Expect((z("sector/test-direction"),), SKOS + "broader", "ClassConstraintComponent", "not a pilot:Sector"),
+    # organisations and sources
+    "org-parent-not-org.ttl": Expect((z("org/test-ministry"),), ORG + "subOrganizationOf", "ClassConstraintComponent", "not an org:Organization"),
+    "source-missing-publisher.ttl": Expect((z("source/test-nameless"),), PILOT + "publisherName", "MinCountConstraintComponent", "A source needs pilot:publisherName"),
+    "source-url-not-http.ttl": Expect((z("source/test-ftp"),), SCHEMA + "url", "PatternConstraintComponent", "starting with http:// or https://"),
+    # links to Wikidata
+    "bad-wikidata-iri.ttl": Expect((z("region/test-province"),), OWL_ + "sameAs", "PatternConstraintComponent", "owl:sameAs must be a Wikidata entity IRI"),
+    "bad-exactmatch-iri.ttl": Expect((z("sector/test-field"),), SKOS + "exactMatch", "NodeKindConstraintComponent|PatternConstraintComponent", "skos:exactMatch must be a Wikidata entity IRI"),
+    "bad-closematch-iri.ttl": Expect((z("org/test-ministry"),), SKOS + "closeMatch", "PatternConstraintComponent", "skos:closeMatch must be a Wikidata entity IRI"),
+    # the ontology's own terms (shapes/ontology-shapes.ttl)
+    "ontology-term-missing-zh-label.ttl": Expect((PILOT + "TestClass",), RDFS_ + "label", "QualifiedMinCountConstraintComponent", "Ontology term has no Chinese label"),
+    "ontology-term-two-en-labels.ttl": Expect((PILOT + "testProperty",), RDFS_ + "label", "UniqueLangConstraintComponent", "two rdfs:label values in the same language"),
+    "ontology-term-missing-en-definition.ttl": Expect((PILOT + "testValue",), "", "QualifiedMinCountConstraintComponent", "Ontology term has no English definition"),
+    "ontology-term-missing-zh-definition.ttl": Expect((PILOT + "TestKind",), "", "QualifiedMinCountConstraintComponent", "Ontology term has no Chinese definition"),
+    "ontology-header-missing-license.ttl": Expect(("https://w3id.org/pilotkg/ontology/test-module",), DCTERMS + "license", "SPARQLConstraintComponent", "The ontology header lacks http://purl.org/dc/terms/license"),
+}
+# fmt: on
+
+
+def _broken_fixtures() -> list[str]:
+    return sorted(p.name for p in FIXTURE_DIR.glob("*.ttl") if p != VALID_FIXTURE)
+
+
+def test_every_fixture_has_one_expectation() -> None:
+    assert sorted(EXPECTED) == _broken_fixtures()
+
+
+def test_readme_lists_every_fixture() -> None:
+    readme = (ROOT / "tests" / "data" / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in [*_broken_fixtures(), VALID_FIXTURE.name] if name not in readme]
+    assert not missing, f"tests/data/README.md does not describe {missing}"
+
+
+def _fixture_graph(name: str, ontology: rdflib.Graph) -> rdflib.Graph:
+    return _with_ontology(_parse([VALID_FIXTURE, FIXTURE_DIR / name]), ontology)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_broken_fixture_is_rejected(
+    name: str, ontology: rdflib.Graph, all_shapes: rdflib.Graph
+) -> None:
+    expect = EXPECTED[name]
+    results = validate_shacl(_fixture_graph(name, ontology), all_shapes)
+    report = _show(results)
+    assert results, f"{name} passed every shape"
+    if expect.severity == "Violation":
+        assert any(r.severity == "Violation" for r in results), report
+    else:
+        assert all(r.severity == expect.severity for r in results), report
+    # It fails for exactly the one reason: every result is the expected one.
+    components = {str(SH) + c for c in expect.component.split("|")}
+    for r in results:
+        assert r.component in components, report
+        assert r.path in ({f"<{p}>" for p in expect.path.split("|")} if expect.path else {""}), (
+            report
+        )
+        assert expect.phrase in r.message, report
+        assert r.severity == expect.severity, report
+    focus_nodes = {"_:" if r.focus_node.startswith("_:") else r.focus_node[1:-1] for r in results}
+    assert focus_nodes == set(expect.focus), report
+
+
+def test_minimal_valid_fixture_conforms(ontology: rdflib.Graph, all_shapes: rdflib.Graph) -> None:
+    data = _with_ontology(_parse([VALID_FIXTURE]), ontology)
+    results = validate_shacl(data, all_shapes)
+    assert not results, _show(results)
+
+
+def test_shapes_are_valid_shacl() -> None:
+    """The shapes graphs themselves conform to SHACL's own shapes (shacl-shacl)."""
+    for shapes_file in SHAPE_FILES:
+        conforms, _graph, text = pyshacl.validate(
+            rdflib.Graph(), shacl_graph=_parse([shapes_file]), meta_shacl=True, advanced=True
+        )
+        assert conforms, f"{shapes_file.name}:\n{text}"

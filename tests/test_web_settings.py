@@ -1,0 +1,218 @@
+"""Settings, the ``serve`` command, the SPARQL text guard and the docstring examples of pilotkg.web."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+
+from pilotkg.cli import main
+from pilotkg.errors import UsageError
+from pilotkg.web.app import create_app
+from pilotkg.web.guard import analyse
+from pilotkg.web.release import Release, ensure_release, open_stores
+from pilotkg.web.settings import Settings
+from pilotkg.web.workers import Job, execute
+from web_support import SKIP_ALL, built_source, make_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_setting_is_documented_in_the_settings_table() -> None:
+    tables = "".join(
+        path.read_text(encoding="utf-8")
+        for path in (ROOT / "README.md", ROOT / "docs" / "settings.md")
+        if path.is_file()
+    )
+    for setting in Settings.tunables():
+        assert setting.metadata["doc"], f"{setting.name} has no documentation in settings.py"
+        assert re.search(rf"^\| `{setting.name}` \|", tables, re.MULTILINE), (
+            f"setting {setting.name} is missing from the settings table of README.md "
+            "(or docs/settings.md): paste `pilotkg serve --help-settings` there"
+        )
+
+
+def test_every_setting_name_carries_a_unit_or_is_a_list() -> None:
+    units = ("_s", "_rows", "_bytes", "_workers", "_results", "_entries", "_url", "_allowlist")
+    for setting in Settings.tunables():
+        assert setting.name.endswith(units), f"{setting.name} does not say its unit"
+
+
+def test_with_settings_parses_and_rejects() -> None:
+    base = Settings(release_dir=Path("dist"), source_dir=Path())
+    changed = base.with_settings(
+        [
+            ("query_timeout_s", "2.5"),
+            ("max_result_rows", "7"),
+            ("service_allowlist", "https://a/sparql, https://b/sparql"),
+        ]
+    )
+    assert changed.query_timeout_s == 2.5 and changed.max_result_rows == 7
+    assert changed.service_allowlist == ("https://a/sparql", "https://b/sparql")
+    assert base.with_settings([("service_allowlist", "")]).service_allowlist == ()
+    with pytest.raises(UsageError, match=r"no such setting.*query_timeout_s"):
+        base.with_settings([("timeout", "5")])
+    with pytest.raises(UsageError, match="expected a number"):
+        base.with_settings([("query_timeout_s", "soon")])
+    with pytest.raises(UsageError, match="above 0"):
+        base.with_settings([("query_workers", "0")])
+
+
+def test_serve_get_answers_one_request_in_process() -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["serve", "--source", str(built_source()), "--get", "/id/zone/shenzhen.nt"]
+    )
+    assert result.exit_code == 0, result.output
+    triples = list(ox.parse(result.stdout.encode(), format=ox.RdfFormat.N_TRIPLES))
+    assert any(t.subject.value == "https://w3id.org/pilotkg/id/zone/shenzhen" for t in triples)
+    missing = runner.invoke(
+        main, ["serve", "--source", str(built_source()), "--get", "/id/zone/atlantis"]
+    )
+    assert missing.exit_code == 1 and "404" in missing.output
+
+
+def test_serve_reports_a_bad_setting_in_one_line() -> None:
+    result = CliRunner().invoke(
+        main, ["serve", "--source", str(built_source()), "--setting", "speed", "11", "--get", "/"]
+    )
+    assert result.exit_code == 2
+    assert "error: --setting speed: no such setting" in result.output
+    assert "Traceback" not in result.output
+
+
+# --- the guard ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "form", "targets"),
+    [
+        ("SELECT * { ?s ?p ?o }", "select", []),
+        ("PREFIX a: <x:> ASK {}", "ask", []),
+        ("BASE <http://e/> CONSTRUCT WHERE { ?s ?p ?o }", "construct", []),
+        ("describe <http://e/>", "describe", []),
+        ("LOAD <http://10.0.0.1/x>", "update", []),
+        ("WITH <g:> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "update", []),
+        ("# INSERT\nSELECT * {}", "select", []),
+        ('SELECT * { ?s ?p "SERVICE <http://10.0.0.1/>" }', "select", []),
+        ("SELECT * { ?s ?p ?o } # SERVICE <http://10.0.0.1/>", "select", []),
+        ("SELECT * { SERVICE <http://127.0.0.1/> {} }", "select", ["http://127.0.0.1/"]),
+        ("SELECT * { service silent <http://10.0.0.1/> {} }", "select", ["http://10.0.0.1/"]),
+        ("SELECT * { SERVICE <http:\\u002F\\u002F10.0.0.1/> {} }", "select", ["http://10.0.0.1/"]),
+        (
+            "PREFIX w: <http://10.0.0.1/> SELECT * { SERVICE w:sparql {} }",
+            "select",
+            ["http://10.0.0.1/sparql"],
+        ),
+        ("SELECT * { SERVICE ?where {} }", "select", [None]),
+        ("SELECT * { SERVICE <relative> {} }", "select", [None]),
+        ("BASE <http://10.0.0.1/> PREFIX w: <> SELECT * { SERVICE w:x {} }", "select", [None]),
+        (
+            "SELECT * { ?s ex:a\\'b ?o . SERVICE <http://10.0.0.1/> {} }",
+            "select",
+            ["http://10.0.0.1/"],
+        ),
+        ("SELECT * { ?s <x:y#> ?o SERVICE<http://10.0.0.1/>{} }", "select", ["http://10.0.0.1/"]),
+    ],
+)
+def test_guard_finds_the_form_and_every_service(
+    text: str, form: str, targets: list[str | None]
+) -> None:
+    shape = analyse(text)
+    assert shape.form == form
+    assert [s.iri for s in shape.services] == targets
+
+
+def test_guard_allows_only_exact_allowlisted_endpoints() -> None:
+    allow = ("https://query.wikidata.org/sparql",)
+    assert not analyse(
+        "SELECT * { SERVICE <https://query.wikidata.org/sparql> {} }"
+    ).refused_services(allow)
+    for target in (
+        "<https://query.wikidata.org/sparql/../x>",
+        "<https://query.wikidata.org.evil/sparql>",
+        "?x",
+    ):
+        assert analyse(f"SELECT * {{ SERVICE {target} {{}} }}").refused_services(allow)
+
+
+def test_worker_execute_limits_rows_and_serialises_every_results_format() -> None:
+    store = ox.Store()
+    node = ox.NamedNode("https://example.org/a")
+    for index in range(5):
+        store.add(
+            ox.Quad(
+                node,
+                ox.NamedNode(f"https://example.org/p{index}"),
+                ox.Literal(f"v{index}", language="en"),
+            )
+        )
+    assert execute(store, Job("SELECT * { ?s ?p ?o }", "json", 4)).status == 422
+    for name in ("json", "xml", "csv", "tsv"):
+        outcome = execute(store, Job("SELECT * { ?s ?p ?o }", name, 5))
+        assert outcome.status == 200 and outcome.rows == 5, outcome.message
+    tsv = execute(store, Job("SELECT ?o { ?s ?p ?o } ORDER BY ?o LIMIT 1", "tsv", 5)).body.decode()
+    assert tsv.splitlines()[1] == '"v0"@en'
+    assert execute(store, Job("SELECT * {", "json", 5)).status == 400
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["pilotkg.web.guard", "pilotkg.web.negotiate", "pilotkg.web.knowledge", "pilotkg.web.pictures"],
+)
+def test_docstring_examples(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0
+
+
+# --- release, stores, base URL ------------------------------------------------------------------
+
+
+def test_ensure_release_rebuilds_only_when_sources_are_newer(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(built_source(), source)
+    said: list[str] = []
+    release = ensure_release(source, source / "dist", skip=SKIP_ALL, progress=said.append)
+    assert "up to date" in said[-1] and release.files
+    later = time.time() + 5
+    os.utime(source / "data" / "zones.ttl", (later, later))
+    ensure_release(source, source / "dist", skip=SKIP_ALL, progress=said.append)
+    assert any("the sources are newer" in line for line in said)
+    assert (source / "dist" / "SHA256SUMS").stat().st_mtime >= later - 5
+
+
+def test_store_on_disk_is_reused_while_the_release_is_unchanged(tmp_path: Path) -> None:
+    release = Release.open(built_source() / "dist")
+    stores = open_stores(release, tmp_path / "store")
+    triples = len(stores.main)
+    del stores
+    marker = next((tmp_path / "store").glob("*.sha256"))
+    loaded_at = marker.stat().st_mtime
+    again = open_stores(release, tmp_path / "store")
+    assert len(again.main) == triples and marker.stat().st_mtime == loaded_at
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(UsageError, match="not empty"):
+        open_stores(release, foreign)
+
+
+def test_base_url_sets_links_and_the_endpoint_iri() -> None:
+    settings = make_settings(base_url="https://example.org/pilotkg/", query_workers=1)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        page = client.get("/id/zone/shenzhen", headers={"Accept": "text/html"}).text
+        assert 'href="/pilotkg/id/region/shenzhen?lang=en"' in page
+        assert 'href="/pilotkg/static/style.css"' in page
+        description = client.get("/sparql", headers={"Accept": "application/n-triples"}).text
+        assert "<https://example.org/pilotkg/sparql>" in description
+        head = client.head("/id/zone/shenzhen.ttl")
+        assert head.status_code == 200 and head.content == b"" and head.headers["etag"]

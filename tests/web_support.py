@@ -1,0 +1,115 @@
+"""Helpers of the web tests: the fixture release, its settings, and a real server process.
+
+The release is built once per test session from ``tests/data/web`` (checks
+skipped: the fixture is a subset whose links dangle). The fixtures that use
+these helpers are in ``web_fixtures.py``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import functools
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from pilotkg import pipeline
+from pilotkg.web.settings import Settings
+
+FIXTURE_SOURCE = Path(__file__).parent / "data" / "web"
+SKIP_ALL = ("shacl", "qc", "owl", "links")
+#: Small limits so that the limit tests run fast; the same for both kinds of server.
+TEST_SETTINGS = (("query_timeout_s", "3"), ("max_result_rows", "300"), ("query_workers", "2"))
+#: A query that runs for hours on any graph of a few hundred triples: a four-way cross join.
+RUNAWAY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@functools.cache
+def built_source() -> Path:
+    """A copy of the fixture source folder with its release built into ``dist/``."""
+    scratch = Path(tempfile.mkdtemp(prefix="pilotkg-web-tests-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    source = scratch / "source"
+    shutil.copytree(FIXTURE_SOURCE, source, ignore=shutil.ignore_patterns("dist"))
+    pipeline.build(source, source / "dist", skip=SKIP_ALL)
+    return source
+
+
+def make_settings(**changes: object) -> Settings:
+    """Settings for the fixture release with the test limits applied."""
+    source = built_source()
+    settings = Settings(release_dir=source / "dist", source_dir=source).with_settings(TEST_SETTINGS)
+    return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LiveServer:
+    """``pilotkg serve`` in a subprocess on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = Path(tempfile.mkstemp(prefix="pilotkg-serve-", suffix=".log")[1])
+        settings = [arg for name, value in TEST_SETTINGS for arg in ("--setting", name, value)]
+        command = [
+            sys.executable,
+            "-m",
+            "pilotkg.cli",
+            "serve",
+            "--source",
+            str(built_source()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            *settings,
+        ]
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pilotkg serve exited:\n{self.log.read_text()}")
+            try:
+                if httpx.get(self.url + "/sparql?query=ASK%7B%7D", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"pilotkg serve did not answer within 60 s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def children(self) -> list[int]:
+        """The server's child processes (its query workers), from /proc."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    pids.append(int(entry.name))
+        return pids
