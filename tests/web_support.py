@@ -1,7 +1,8 @@
 """Helpers of the web tests: the fixture release, its settings, and a real server process.
 
-The release is built once per test session from ``tests/data/web`` (checks
-skipped: the fixture is a subset whose links dangle). The fixtures that use
+The release is built once per test session from the project's own ontology/,
+shapes/ and queries/ with the small data subset in ``tests/data/web/data``
+(checks skipped: the subset's links dangle). The fixtures that use
 these helpers are in ``web_fixtures.py``.
 """
 
@@ -24,7 +25,8 @@ import httpx
 from pilotkg import pipeline
 from pilotkg.web.settings import Settings
 
-FIXTURE_SOURCE = Path(__file__).parent / "data" / "web"
+FIXTURE_DATA = Path(__file__).parent / "data" / "web" / "data"
+PROJECT = Path(__file__).resolve().parents[1]
 SKIP_ALL = ("shacl", "qc", "owl", "links")
 #: Small limits so that the limit tests run fast; the same for both kinds of server.
 TEST_SETTINGS = (("query_timeout_s", "3"), ("max_result_rows", "300"), ("query_workers", "2"))
@@ -38,7 +40,9 @@ def built_source() -> Path:
     scratch = Path(tempfile.mkdtemp(prefix="pilotkg-web-tests-"))
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)
     source = scratch / "source"
-    shutil.copytree(FIXTURE_SOURCE, source, ignore=shutil.ignore_patterns("dist"))
+    for part in ("ontology", "shapes", "queries"):
+        shutil.copytree(PROJECT / part, source / part)
+    shutil.copytree(FIXTURE_DATA, source / "data")
     pipeline.build(source, source / "dist", skip=SKIP_ALL)
     return source
 

@@ -95,18 +95,23 @@ def shacl_findings(results: rdflib.Graph) -> list[Finding]:
     return sorted(findings)
 
 
+#: Parsed and translated SPARQL texts, kept across validations (the shapes' queries repeat).
+_PREPARED: dict[tuple[str, str | None, frozenset[tuple[str, Any]]], Any] = {}
+_PREPARED_MAX = 4096
+
+
 @contextmanager
 def _prepared_sparql_queries() -> Iterator[None]:
     """While open, rdflib parses and translates each distinct SPARQL text once.
 
     pyshacl sends the same SPARQL constraint text once per focus node, with the
-    focus node as an initial binding; rdflib parses the text anew every time.
-    A translated query is what ``rdflib.plugins.sparql.prepareQuery`` returns
-    for reuse with different bindings, so evaluating a cached one gives the
-    same answer. The patch is undone on exit, also on error.
+    focus node as an initial binding; rdflib parses the text anew every time
+    (0.1 s a parse). A translated query is what ``rdflib.plugins.sparql.prepareQuery``
+    returns for reuse with other bindings, so evaluating a cached one gives the
+    same answer; the cache is keyed by text, base and namespaces, and kept
+    between validations. The patch is undone on exit, also on error.
     """
     original = SPARQLProcessor.query
-    prepared: dict[tuple[str, str | None, frozenset[tuple[str, Any]]], Any] = {}
 
     def query(
         self: SPARQLProcessor,
@@ -119,9 +124,11 @@ def _prepared_sparql_queries() -> Iterator[None]:
     ) -> Any:
         if isinstance(query, str):
             key = (query, base, frozenset((initNs or {}).items()))
-            if key not in prepared:
-                prepared[key] = translateQuery(parseQuery(query), base, initNs)
-            query = prepared[key]
+            if key not in _PREPARED:
+                if len(_PREPARED) >= _PREPARED_MAX:
+                    _PREPARED.clear()
+                _PREPARED[key] = translateQuery(parseQuery(query), base, initNs)
+            query = _PREPARED[key]
         return original(self, query, initBindings, initNs, base, DEBUG)
 
     SPARQLProcessor.query = query  # type: ignore[method-assign,assignment]

@@ -1,0 +1,732 @@
+"""Benchmark pilotkg against plain rdflib + pyshacl, raw pyoxigraph and Virtuoso.
+
+    python scripts/bench.py [--sizes 10k,100k,1m] [--runs 3] [--out bench/]
+
+For each size, ``scripts/synth.py`` writes a source folder (cached under ``--work``); then every
+measurement runs in a fresh Python process (``bench.py --child TASK``), ``--runs`` times, and each
+figure is the median of those runs, shown with its minimum and maximum. Comparisons are ratios of
+figures taken in the same run of this script on the same input. Writes ``results.json`` (every
+run's raw numbers) and ``results.md`` (the tables) into ``--out``.
+
+Tasks, each in its own process:
+
+- ``pipeline``: pilotkg's stages as ``pilotkg build`` runs them (parse, store, SHACL, QC queries,
+  links, OWL, publish, and each dump format apart), with the process's peak RSS after each stage.
+- ``build``: the ``pilotkg build`` command itself, wall time, JVM start included.
+- ``baseline``: the same work done the plain way: rdflib memory-store parse, rdflib's four
+  serialisers, stock pyshacl. Each part is cut off at ``--cap-s`` and reported as "> cap"; a part
+  that hit the cap at a smaller size is not run again at a larger one.
+- ``queries``: every canned query through pilotkg's own path (Catalogue, bind, store.query, rows
+  read) beside raw pyoxigraph with the same text on the same store (pilotkg's overhead).
+- ``rdflib-queries``: the same texts on rdflib's SPARQL engine, each cut off at ``--query-cap-s``.
+- ``virtuoso``: the same texts on Virtuoso when it answers on 127.0.0.1:8890 (``scripts/virtuoso.sh
+  start``); the data goes into its own named graph, loaded through the Graph Store protocol.
+- ``engines``: the violation count and results of every SHACL engine pilotkg uses, on
+  ``synth --violations`` fixtures, beside the planted list.
+
+Federated canned queries (``# endpoint:``) need the network and are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+Json = dict[str, Any]
+VIRTUOSO = "http://127.0.0.1:8890"
+ENGINE_SIZES = ("10k", "100k")  # pyshacl, the reference, takes minutes beyond
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers used in the child processes
+# ---------------------------------------------------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set so far, in MB (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class OverCap(BaseException):
+    """Raised by the alarm: a BaseException, so that libraries' ``except Exception`` let it pass."""
+
+
+@contextmanager
+def cap(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (pure-Python work only: rdflib, pyshacl)."""
+
+    def alarm(_signum: int, _frame: object) -> None:
+        raise OverCap
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class Stages:
+    """Times named stages and records the peak RSS after each."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float | None] = {}
+        self.rss_mb: dict[str, float] = {}
+
+    def run(self, name: str, work: Callable[[], object], limit: float | None = None) -> object:
+        started = time.perf_counter()
+        try:
+            if limit is None:
+                result = work()
+            else:
+                with cap(limit):
+                    result = work()
+        except OverCap:
+            self.seconds[name] = None
+            result = None
+        else:
+            self.seconds[name] = time.perf_counter() - started
+        self.rss_mb[name] = peak_rss_mb()
+        return result
+
+    def as_json(self) -> Json:
+        return {"seconds": self.seconds, "rss_mb": self.rss_mb}
+
+
+def canned_queries(source: Path) -> list[tuple[str, str]]:
+    """(name, bound text) of every local canned query, bound with its header's example."""
+    from pilotkg.queries import Catalogue
+
+    catalogue = Catalogue(source / "queries")
+    return [(q.name, q.bind(q.example)) for q in catalogue if not q.federated]
+
+
+# ---------------------------------------------------------------------------------------------
+# Child tasks
+# ---------------------------------------------------------------------------------------------
+
+
+def child_pipeline(source: Path, _args: argparse.Namespace) -> Json:
+    from pilotkg import checks, reasoning
+    from pilotkg.formats import GRAPH_FORMATS
+    from pilotkg.graphs import knowledge_store, sorted_triples
+    from pilotkg.publish import release_files, serialize
+    from pilotkg.sources import load_sources
+
+    stages = Stages()
+    sources: Any = stages.run("parse", lambda: load_sources(source))
+    store: Any = stages.run("store", lambda: knowledge_store(sources))
+    engine = checks.shacl_engine()
+    stages.run("shacl", lambda: checks.check_shacl(store, sources.shapes, engine=engine))
+    stages.run("qc", lambda: checks.run_qc_queries(store, source / "queries" / "qc"))
+    stages.run("links", lambda: checks.check_links(sources.data))
+    stages.run("owl", lambda: reasoning.check_consistency(sources.ontology, sources.data))
+    stages.run(
+        "publish",
+        lambda: release_files(
+            sources, version="bench", base_url="https://w3id.org/pilotkg/", progress=lambda _m: None
+        ),
+    )
+    ordered: Any = stages.run("sort", lambda: sorted_triples(sources.knowledge))
+    for fmt in GRAPH_FORMATS:
+        stages.run(f"dump {fmt.extension}", lambda fmt=fmt: serialize(ordered, fmt))
+    return stages.as_json() | {"triples": len(sources.knowledge), "shacl_engine": engine}
+
+
+def child_build(source: Path, _args: argparse.Namespace) -> Json:
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "pilotkg.cli", "build", "--source", str(source), "--out", out],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+    return {
+        "seconds": {"build": wall},
+        "exit_code": done.returncode,
+        "stderr_tail": done.stderr[-300:],
+    }
+
+
+def child_baseline(source: Path, args: argparse.Namespace) -> Json:
+    import rdflib
+    from pyshacl import validate
+
+    skip = set(args.skip_parts or ())
+    stages = Stages()
+
+    def parse() -> rdflib.Graph:
+        graph = rdflib.Graph()
+        for part in ("ontology", "data"):
+            for path in sorted((source / part).glob("*.ttl")):
+                graph.parse(path, format="turtle")
+        return graph
+
+    graph: Any = stages.run("parse", parse, args.cap_s)
+    if graph is None:
+        return stages.as_json()
+    for name, fmt in (
+        ("dump ttl", "turtle"),
+        ("dump nt", "nt"),
+        ("dump jsonld", "json-ld"),
+        ("dump rdf", "xml"),
+    ):
+        if name not in skip:
+            stages.run(
+                name, lambda fmt=fmt: graph.serialize(format=fmt, encoding="utf-8"), args.cap_s
+            )
+    if "shacl" not in skip:
+        shapes = rdflib.Graph()
+        for path in sorted((source / "shapes").glob("*.ttl")):
+            shapes.parse(path, format="turtle")
+        stages.run(
+            "shacl",
+            lambda: validate(
+                graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+            ),
+            args.cap_s,
+        )
+    return stages.as_json()
+
+
+def _interleaved(measure: dict[str, Callable[[], object]], repeats: int = 3) -> dict[str, float]:
+    """Median of ``repeats`` timings of each callable, alternating between them."""
+    timings: dict[str, list[float]] = {name: [] for name in measure}
+    for _ in range(repeats):
+        for name, work in measure.items():
+            started = time.perf_counter()
+            work()
+            timings[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in timings.items()}
+
+
+def child_queries(source: Path, _args: argparse.Namespace) -> Json:
+    import pyoxigraph as ox
+
+    from pilotkg.graphs import to_store
+    from pilotkg.queries import Catalogue
+    from pilotkg.sources import load_sources
+
+    store = to_store(load_sources(source).knowledge)
+    catalogue = Catalogue(source / "queries")
+    seconds: dict[str, float] = {}
+    rows: dict[str, int] = {}
+
+    def consume(results: object) -> int:
+        assert isinstance(results, ox.QuerySolutions)
+        return sum(1 for _ in results)
+
+    for query in catalogue:
+        if query.federated:
+            continue
+        text = query.bind(query.example)
+        timing = _interleaved(
+            {
+                "pilotkg": lambda q=query: consume(
+                    store.query(catalogue.get(q.name).bind(q.example))
+                ),
+                "raw": lambda text=text: consume(store.query(text)),
+            }
+        )
+        seconds[f"{query.name} pilotkg"] = timing["pilotkg"]
+        seconds[f"{query.name} raw"] = timing["raw"]
+        rows[query.name] = consume(store.query(text))
+    return {"seconds": seconds, "rows": rows, "rss_mb": {"queries": peak_rss_mb()}}
+
+
+def child_rdflib_queries(source: Path, args: argparse.Namespace) -> Json:
+    import rdflib
+
+    graph = rdflib.Graph()
+    for part in ("ontology", "data"):
+        for path in sorted((source / part).glob("*.ttl")):
+            graph.parse(path, format="turtle")
+    stages = Stages()
+    skip = set(args.skip_parts or ())
+    for name, text in canned_queries(source):
+        if name not in skip:
+            stages.run(name, lambda text=text: len(list(graph.query(text))), args.query_cap_s)
+    return stages.as_json()
+
+
+def _virtuoso_request(
+    url: str,
+    *,
+    data: bytes | None = None,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    manager.add_password(None, VIRTUOSO, "dba", "dba")
+    opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(manager))
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    with opener.open(request, timeout=600) as response:
+        return bytes(response.read())
+
+
+def virtuoso_running() -> bool:
+    try:
+        _virtuoso_request(f"{VIRTUOSO}/sparql?query=" + urllib.parse.quote("ASK {}"))
+    except (OSError, urllib.error.URLError):
+        return False
+    return True
+
+
+def child_virtuoso(source: Path, args: argparse.Namespace) -> Json:
+    import pyoxigraph as ox
+
+    from pilotkg.sources import load_sources
+
+    graph = f"urn:pilotkg:bench:{args.size}"
+    body = ox.serialize(load_sources(source).knowledge, format=ox.RdfFormat.N_TRIPLES) or b""
+    crud = f"{VIRTUOSO}/sparql-graph-crud-auth?graph-uri={urllib.parse.quote(graph)}"
+    stages = Stages()
+    stages.run(
+        "load",
+        lambda: _virtuoso_request(
+            crud, data=body, method="PUT", headers={"Content-Type": "application/n-triples"}
+        ),
+    )
+    for name, text in canned_queries(source):
+        form = urllib.parse.urlencode({"query": text, "default-graph-uri": graph}).encode()
+        headers = {
+            "Accept": "application/sparql-results+json",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        stages.run(
+            name,
+            lambda form=form, headers=headers: _virtuoso_request(
+                f"{VIRTUOSO}/sparql", data=form, method="POST", headers=headers
+            ),
+        )
+    _virtuoso_request(crud, method="DELETE")
+    return stages.as_json()
+
+
+def child_engines(source: Path, _args: argparse.Namespace) -> Json:
+    from pilotkg import checks
+    from pilotkg.graphs import knowledge_store
+    from pilotkg.sources import load_sources
+
+    sources = load_sources(source)
+    store = knowledge_store(sources)
+    expected = json.loads((source / "expected-violations.json").read_text(encoding="utf-8"))
+    out: Json = {"planted": len([e for e in expected if e["check"] == "shacl"]), "engines": {}}
+    for engine in checks.SHACL_ENGINES:
+        started = time.perf_counter()
+        findings = [
+            f
+            for f in checks.check_shacl(store, sources.shapes, engine=engine)
+            if f.severity == "Violation"
+        ]
+        out["engines"][engine] = {
+            "violations": len(findings),
+            "seconds": time.perf_counter() - started,
+            "results": sorted([f.focus_node, f.path, f.component] for f in findings),
+        }
+    return out
+
+
+CHILDREN: dict[str, Callable[[Path, argparse.Namespace], Json]] = {
+    "pipeline": child_pipeline,
+    "build": child_build,
+    "baseline": child_baseline,
+    "queries": child_queries,
+    "rdflib-queries": child_rdflib_queries,
+    "virtuoso": child_virtuoso,
+    "engines": child_engines,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The parent: sources, runs, aggregation, tables
+# ---------------------------------------------------------------------------------------------
+
+
+def spawn(
+    task: str, source: Path, args: argparse.Namespace, size: str, skip: list[str] = ()
+) -> Json | None:  # type: ignore[assignment]
+    """Run one task in a fresh process; None when it failed or ran past the safety timeout."""
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        task,
+        "--source",
+        str(source),
+        "--size",
+        size,
+        "--cap-s",
+        str(args.cap_s),
+        "--query-cap-s",
+        str(args.query_cap_s),
+    ]
+    for part in skip:
+        command += ["--skip-part", part]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=args.cap_s * 8, check=False
+        )
+    except subprocess.TimeoutExpired:
+        print(f"bench: {task} at {size} ran past {args.cap_s * 8} s", file=sys.stderr)
+        return None
+    if done.returncode != 0 or not done.stdout.strip():
+        print(f"bench: {task} at {size} failed: {done.stderr[-800:]}", file=sys.stderr)
+        return None
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def summary(values: list[float | None]) -> Json:
+    """Median, min and max of the runs; a run that hit the cap counts as infinitely slow."""
+    over = [v is None for v in values]
+    finite = sorted(v for v in values if v is not None)
+    if sum(over) * 2 >= len(values):
+        return {"over_cap": True, "runs": len(values)}
+    padded = finite + [float("inf")] * sum(over)
+    return {
+        "median": statistics.median(padded),
+        "min": finite[0],
+        "max": max(padded),
+        "runs": len(values),
+    }
+
+
+def aggregate(runs: list[Json], key: str = "seconds") -> dict[str, Json]:
+    names = list(dict.fromkeys(name for run in runs for name in run.get(key, {})))
+    return {name: summary([run.get(key, {}).get(name) for run in runs]) for name in names}
+
+
+def synth_source(size: str, args: argparse.Namespace, violations: int = 0) -> Path:
+    """The synthetic source folder for ``size`` (written once, reused across invocations)."""
+    from synth import parse_size, synthesise
+
+    folder = args.work / (f"synth-{size}" + (f"-v{violations}" if violations else ""))
+    marker = folder / ".complete"
+    if not marker.exists():
+        written, _planted = synthesise(
+            folder, triples=parse_size(size), seed=args.seed, violations=violations
+        )
+        marker.write_text(str(written))
+    return folder
+
+
+def over_cap_before(results: Json, task: str, sizes: list[str], size: str) -> list[str]:
+    """Parts of ``task`` that hit the cap at a smaller size: not worth running again."""
+    parts: list[str] = []
+    for smaller in sizes[: sizes.index(size)]:
+        for name, stats in results["sizes"].get(smaller, {}).get(task, {}).items():
+            if isinstance(stats, dict) and stats.get("over_cap"):
+                parts.append(name)
+    return parts
+
+
+def measure_size(size: str, source: Path, args: argparse.Namespace, results: Json) -> Json:
+    entry: Json = {"source": str(source)}
+    tasks = ["pipeline", "build", "baseline", "queries", "rdflib-queries"]
+    if virtuoso_running():
+        tasks.append("virtuoso")
+    for task in tasks:
+        if task not in args.tasks:
+            continue
+        skip = (
+            over_cap_before(results, task, args.size_list, size) if size in args.size_list else []
+        )
+        runs = [r for r in (spawn(task, source, args, size, skip) for _ in range(args.runs)) if r]
+        print(f"bench: {size} {task}: {len(runs)} run(s)", file=sys.stderr)
+        entry[task] = aggregate(runs)
+        entry[task + " rss_mb"] = aggregate(runs, "rss_mb")
+        for name in skip:
+            entry[task][name] = {
+                "over_cap": True,
+                "runs": 0,
+                "skipped": "over the cap at a smaller size",
+            }
+        if runs and "triples" in runs[0]:
+            entry["triples"] = runs[0]["triples"]
+        if runs and "rows" in runs[0]:
+            entry["rows"] = runs[0]["rows"]
+    return entry
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10k,100k,1m")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "pilotkg-bench")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cap-s", type=float, default=300.0, help="cut-off for baseline parts")
+    parser.add_argument(
+        "--query-cap-s", type=float, default=60.0, help="cut-off for each rdflib query"
+    )
+    parser.add_argument("--tasks", default=",".join([*CHILDREN]), help="comma-separated subset")
+    parser.add_argument(
+        "--real", action="store_true", help="also time `pilotkg build` on this checkout"
+    )
+    parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--size", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--skip-part", dest="skip_parts", action="append", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(CHILDREN[args.child](args.source, args)))
+        return
+    args.size_list = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    args.tasks = set(args.tasks.split(","))
+    args.work.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results_path = args.out / "results.json"
+    results: Json = json.loads(results_path.read_text()) if results_path.exists() else {"sizes": {}}
+    results["machine"] = machine()
+    results["settings"] = {
+        "runs": args.runs,
+        "cap_s": args.cap_s,
+        "query_cap_s": args.query_cap_s,
+        "seed": args.seed,
+    }
+    if args.real:
+        runs = [r for r in (spawn("build", ROOT, args, "real") for _ in range(args.runs)) if r]
+        results["real_build"] = aggregate(runs) | {"exit_codes": [r["exit_code"] for r in runs]}
+    for size in args.size_list:
+        source = synth_source(size, args)
+        results["sizes"][size] = results["sizes"].get(size, {}) | measure_size(
+            size, source, args, results
+        )
+        if "engines" in args.tasks and size in ENGINE_SIZES:
+            fixture = synth_source(size, args, violations=26)
+            runs = [r for r in (spawn("engines", fixture, args, size) for _ in range(1)) if r]
+            results["sizes"][size]["engines"] = runs[0] if runs else None
+        results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        (args.out / "results.md").write_text(render(results), encoding="utf-8")
+    print(render(results))
+
+
+def machine() -> Json:
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_1m": os.getloadavg()[0],
+        "platform": platform.platform(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------
+
+
+def fmt_stat(stats: Json | None, cap: float | None = None) -> str:
+    """``1.23 s (1.20–1.31)``, or ``> cap``."""
+    if not stats:
+        return "–"
+    if stats.get("over_cap"):
+        return f"> {cap:g} s" if cap else "> cap"
+    return f"{_secs(stats['median'])} ({_secs(stats['min'])}–{_secs(stats['max'])})"
+
+
+def _secs(value: float) -> str:
+    if value == float("inf"):
+        return "> cap"
+    if value < 0.01:
+        return f"{value * 1000:.2f} ms"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def ratio(slow: Json | None, fast: Json | None, cap: float) -> str:
+    """How many times faster ``fast`` is than ``slow`` (medians), "> N×" when slow hit the cap."""
+    if not slow or not fast or "median" not in fast:
+        return "–"
+    if slow.get("over_cap"):
+        return f"> {cap / fast['median']:.0f}×"
+    return f"{slow['median'] / fast['median']:.1f}×"
+
+
+PIPELINE_STAGES = (
+    "parse",
+    "store",
+    "shacl",
+    "qc",
+    "links",
+    "owl",
+    "publish",
+    "sort",
+    "dump ttl",
+    "dump nt",
+    "dump jsonld",
+    "dump rdf",
+)
+
+
+def render(results: Json) -> str:
+    settings = results.get("settings", {})
+    cap = settings.get("cap_s", 300.0)
+    qcap = settings.get("query_cap_s", 60.0)
+    out = [
+        "# pilotkg benchmark",
+        "",
+        f"Medians of {settings.get('runs')} fresh processes per figure (min–max in brackets); "
+        f"machine: {results['machine']['cpus']} CPUs, Python {results['machine']['python']}, "
+        f"load average {results['machine']['load_average_1m']:.1f} at the start.",
+        "",
+    ]
+    if "real_build" in results:
+        out += [
+            f"`pilotkg build` on the real data (wall, JVM start included): {fmt_stat(results['real_build'].get('build'))}",
+            "",
+        ]
+    sizes = results["sizes"]
+    out += _pipeline_table(sizes, cap) + [""] + _memory_table(sizes) + [""]
+    for size, entry in sizes.items():
+        out += _query_table(size, entry, qcap) + [""]
+    out += _engines_table(sizes)
+    return "\n".join(out) + "\n"
+
+
+def _pipeline_table(sizes: Json, cap: float) -> list[str]:
+    header = [
+        "stage",
+        *(f"pilotkg {s}" for s in sizes),
+        *(f"rdflib/pyshacl {s}" for s in sizes),
+        *(f"speed-up {s}" for s in sizes),
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for stage in PIPELINE_STAGES + ("check + publish", "build (CLI)"):
+        ours = [_stage(entry, stage) for entry in sizes.values()]
+        theirs = [_baseline(entry, stage) for entry in sizes.values()]
+        cells = [fmt_stat(o) for o in ours] + [fmt_stat(t, cap) for t in theirs]
+        cells += [ratio(t, o, cap) for o, t in zip(ours, theirs, strict=True)]
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    return ["## Pipeline stages (seconds)", "", *lines]
+
+
+def _stage(entry: Json, stage: str) -> Json | None:
+    pipeline = entry.get("pipeline", {})
+    if stage == "build (CLI)":
+        return entry.get("build", {}).get("build")
+    if stage == "check + publish":
+        parts = [
+            pipeline.get(s) for s in ("parse", "store", "shacl", "qc", "links", "owl", "publish")
+        ]
+        return _sum(parts)
+    return pipeline.get(stage)
+
+
+def _baseline(entry: Json, stage: str) -> Json | None:
+    baseline = entry.get("baseline", {})
+    if stage == "check + publish":
+        return _sum(
+            [
+                baseline.get(s)
+                for s in ("parse", "shacl", "dump ttl", "dump nt", "dump jsonld", "dump rdf")
+            ]
+        )
+    return baseline.get(stage)
+
+
+def _sum(parts: list[Json | None]) -> Json | None:
+    """The sum of medians (and of mins and maxes); over the cap when any part is."""
+    if any(p is None for p in parts):
+        return None
+    if any(p.get("over_cap") for p in parts if p):
+        return {"over_cap": True}
+    return {k: sum(p[k] for p in parts if p) for k in ("median", "min", "max")}
+
+
+def _memory_table(sizes: Json) -> list[str]:
+    lines = [
+        "## Peak memory (RSS, MB, median of runs) after each pilotkg stage",
+        "",
+        "| stage | " + " | ".join(sizes) + " |",
+        "|" + "---|" * (len(sizes) + 1),
+    ]
+    for stage in PIPELINE_STAGES:
+        cells = [entry.get("pipeline rss_mb", {}).get(stage) for entry in sizes.values()]
+        lines.append(
+            f"| {stage} | "
+            + " | ".join(f"{c['median']:.0f}" if c and "median" in c else "–" for c in cells)
+            + " |"
+        )
+    return lines
+
+
+def _query_table(size: str, entry: Json, qcap: float) -> list[str]:
+    queries = entry.get("queries", {})
+    names = sorted({name.rsplit(" ", 1)[0] for name in queries})
+    has_virtuoso = "virtuoso" in entry
+    header = [
+        "query",
+        "rows",
+        "pilotkg",
+        "raw pyoxigraph",
+        "pilotkg / raw",
+        "rdflib",
+        "rdflib / pilotkg",
+    ]
+    header += ["Virtuoso", "Virtuoso / pilotkg"] if has_virtuoso else []
+    lines = [
+        f"## Canned queries at {size} ({entry.get('triples', '?')} triples)",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for name in names:
+        ours, raw = queries.get(f"{name} pilotkg"), queries.get(f"{name} raw")
+        slow = entry.get("rdflib-queries", {}).get(name)
+        cells = [name, str(entry.get("rows", {}).get(name, "")), fmt_stat(ours), fmt_stat(raw)]
+        cells.append(
+            f"{ours['median'] / raw['median']:.2f}" if ours and raw and "median" in ours else "–"
+        )
+        cells += [fmt_stat(slow, qcap), ratio(slow, ours, qcap)]
+        if has_virtuoso:
+            v = entry["virtuoso"].get(name)
+            cells += [
+                fmt_stat(v),
+                f"{v['median'] / ours['median']:.2f}" if v and ours and "median" in v else "–",
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _engines_table(sizes: Json) -> list[str]:
+    lines = [
+        "## SHACL engines on planted violations",
+        "",
+        "| size | planted (SHACL findings) | engine | violations | seconds | same results as pyshacl |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size, entry in sizes.items():
+        engines = (entry.get("engines") or {}).get("engines", {})
+        reference = engines.get("pyshacl", {}).get("results")
+        for name, result in engines.items():
+            same = "yes" if result["results"] == reference else "NO"
+            lines.append(
+                f"| {size} | {entry['engines']['planted']} | {name} | {result['violations']} | {result['seconds']:.2f} | {same} |"
+            )
+    return lines
+
+
+if __name__ == "__main__":
+    main()
