@@ -598,9 +598,9 @@ def render(results: Json) -> str:
             "",
         ]
     sizes = results["sizes"]
-    out += _pipeline_table(sizes, cap) + [""] + _memory_table(sizes) + [""]
+    out += [*_pipeline_table(sizes, cap), "", *_memory_table(sizes), ""]
     for size, entry in sizes.items():
-        out += _query_table(size, entry, qcap) + [""]
+        out += [*_query_table(size, entry, qcap), ""]
     out += _engines_table(sizes)
     return "\n".join(out) + "\n"
 
@@ -613,7 +613,7 @@ def _pipeline_table(sizes: Json, cap: float) -> list[str]:
         *(f"speed-up {s}" for s in sizes),
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for stage in PIPELINE_STAGES + ("check + publish", "build (CLI)"):
+    for stage in (*PIPELINE_STAGES, "check + publish", "build (CLI)"):
         ours = [_stage(entry, stage) for entry in sizes.values()]
         theirs = [_baseline(entry, stage) for entry in sizes.values()]
         cells = [fmt_stat(o) for o in ours] + [fmt_stat(t, cap) for t in theirs]

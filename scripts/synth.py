@@ -305,13 +305,19 @@ class Generator:
         publishers = ("Xinhua", "新华社", "China Daily", "人民日报", "EqualOcean", "工业和信息化部")
         for i in range(self.counts.per_kind["source"]):
             source = self.labelled(
-                "sources", "source", f"synthetic-{i}", f"Synthetic article {i}", f"合成报道{zh_number(i)}"
+                "sources",
+                "source",
+                f"synthetic-{i}",
+                f"Synthetic article {i}",
+                f"合成报道{zh_number(i)}",
             )
             source.add(p("publisherName"), ox.Literal(self.rng.choice(publishers)))
             source.add(p("publicationDate"), self.date(self.rng.randint(2017, 2025)))
             source.add(term(SCHEMA, "url"), ox.NamedNode(f"https://example.org/news/{i}"))
 
-    def region(self, slug: str, english: str, chinese: str, level: str, parent: Entity | None) -> Entity:
+    def region(
+        self, slug: str, english: str, chinese: str, level: str, parent: Entity | None
+    ) -> Entity:
         region = self.labelled("regions", "region", slug, english, chinese)
         region.add(p("administrativeLevel"), p(level))
         if parent is not None:
@@ -331,7 +337,13 @@ class Generator:
         for i in range(self.counts.per_kind["city"]):
             province = self.rng.choice(provinces)
             cities.append(
-                self.region(f"city-{i}", f"Synthetic City {i}", f"合成市{zh_number(i)}", "PrefecturalLevel", province)
+                self.region(
+                    f"city-{i}",
+                    f"Synthetic City {i}",
+                    f"合成市{zh_number(i)}",
+                    "PrefecturalLevel",
+                    province,
+                )
             )
         for i in range(self.counts.per_kind["district"]):
             self.region(
@@ -358,7 +370,9 @@ class Generator:
         self.cite(scheme, 1)
         fields = [self.sector(s, e, z, None) for s, e, z in NAMED_FIELDS]
         for i in range(len(fields), self.counts.fields):
-            fields.append(self.sector(f"field-{i}", f"Synthetic field {i}", f"合成领域{zh_number(i)}", None))
+            fields.append(
+                self.sector(f"field-{i}", f"Synthetic field {i}", f"合成领域{zh_number(i)}", None)
+            )
         self.fields = fields
         self.directions: dict[str, list[Entity]] = {}
         for f_index, parent in enumerate(fields):
@@ -383,10 +397,15 @@ class Generator:
         unionpay = self.labelled("orgs", "org", "china-unionpay", "China UnionPay", "中国银联")
         self.cite(unionpay, 1)
         for i in range(self.counts.per_kind["org"]):
-            org = self.labelled("orgs", "org", f"org-{i}", f"Synthetic Organisation {i}", f"合成机构{zh_number(i)}")
+            org = self.labelled(
+                "orgs", "org", f"org-{i}", f"Synthetic Organisation {i}", f"合成机构{zh_number(i)}"
+            )
             org.add(p("locatedIn"), self.pick("regions").iri)
             if self.rng.random() < 0.3:
-                org.add(term(ORG, "subOrganizationOf"), self.rng.choice(list(self.ministries.values())).iri)
+                org.add(
+                    term(ORG, "subOrganizationOf"),
+                    self.rng.choice(list(self.ministries.values())).iri,
+                )
             self.cite(org, 1)
 
     def programmes(self) -> None:
@@ -413,31 +432,57 @@ class Generator:
         return policy
 
     def policies(self) -> None:
-        self.policy("ai-plus-opinions", "Opinions on the AI+ initiative", "关于深入实施人工智能+行动的意见", "Opinions", 2025)
+        self.policy(
+            "ai-plus-opinions",
+            "Opinions on the AI+ initiative",
+            "关于深入实施人工智能+行动的意见",
+            "Opinions",
+            2025,
+        )
         for i in range(self.counts.per_kind["policy"]):
             kind = self.rng.choice(POLICY_KINDS)
             policy = self.policy(
-                f"policy-{i}", f"Synthetic policy {i}", f"合成政策文件{zh_number(i)}", kind, self.rng.randint(2017, 2025)
+                f"policy-{i}",
+                f"Synthetic policy {i}",
+                f"合成政策文件{zh_number(i)}",
+                kind,
+                self.rng.randint(2017, 2025),
             )
             if kind == "Proposal":
-                policy.add(p("concernsRegion"), self.entities["regions"][1 + i % len(PROVINCES)].iri)
-                policy.add(p("aiEmphasis"), en(f"Emphasis {i} on applied AI."), zh(f"侧重点{zh_number(i)}：人工智能应用。"))
+                policy.add(
+                    p("concernsRegion"), self.entities["regions"][1 + i % len(PROVINCES)].iri
+                )
+                policy.add(
+                    p("aiEmphasis"),
+                    en(f"Emphasis {i} on applied AI."),
+                    zh(f"侧重点{zh_number(i)}：人工智能应用。"),
+                )
                 policy.add(p("focusArea"), self.rng.choice(self.fields).iri)
 
     def measures_and_targets(self) -> None:
         opinions = self.entities["policies"][0]
         for i in range(14):
-            measure = self.labelled("measures", "measure", f"measure-{i}", f"Synthetic measure {i}", f"合成举措{zh_number(i)}")
+            measure = self.labelled(
+                "measures",
+                "measure",
+                f"measure-{i}",
+                f"Synthetic measure {i}",
+                f"合成举措{zh_number(i)}",
+            )
             measure.add(term(SKOS, "notation"), ox.Literal(str(i + 1)))
             self.cite(measure, 1)
             opinions.add(p("keyAction" if i < 6 else "foundationalSupport"), measure.iri)
         for year in (2027, 2030, 2035):
-            target = self.labelled("measures", "target", f"ai-plus-{year}", f"Targets for {year}", f"{year}年目标")
+            target = self.labelled(
+                "measures", "target", f"ai-plus-{year}", f"Targets for {year}", f"{year}年目标"
+            )
             target.add(p("targetYear"), typed(str(year), "gYear"))
             self.cite(target, 1)
             opinions.add(p("target"), target.iri)
 
-    def designation(self, group: str, kind: str, slug: str, english: str, chinese: str, programme: str) -> Entity:
+    def designation(
+        self, group: str, kind: str, slug: str, english: str, chinese: str, programme: str
+    ) -> Entity:
         designation = self.labelled(group, kind, slug, english, chinese)
         designation.add(p("programme"), node("programme", programme))
         designation.add(p("designatedBy"), self.programme_runner[programme].iri)
@@ -446,7 +491,9 @@ class Generator:
         approved = self.rng.randint(2019, 2024)
         designation.add(p("approvalDate"), self.date(approved))
         designation.add(p("launchDate"), self.date(approved + 1))
-        designation.add(COMMENT, en(f"A synthetic {kind} for benchmarks."), zh("用于基准测试的合成数据。"))
+        designation.add(
+            COMMENT, en(f"A synthetic {kind} for benchmarks."), zh("用于基准测试的合成数据。")
+        )
         self.cite(designation)
         return designation
 
@@ -456,9 +503,17 @@ class Generator:
             slug = "shenzhen" if i == 0 else f"zone-{i}"
             programme = PROGRAMMES[i % 2][0]
             zone = self.designation(
-                "zones", "zone", slug, f"Synthetic AI Pilot Zone {i}", f"合成人工智能试点区{zh_number(i)}", programme
+                "zones",
+                "zone",
+                slug,
+                f"Synthetic AI Pilot Zone {i}",
+                f"合成人工智能试点区{zh_number(i)}",
+                programme,
             )
-            zone.add(p("locatedIn"), *(r.iri for r in self.rng.sample(regions[1:], self.rng.randint(1, 2))))
+            zone.add(
+                p("locatedIn"),
+                *(r.iri for r in self.rng.sample(regions[1:], self.rng.randint(1, 2))),
+            )
             focus = self.rng.sample(self.fields, 2)
             zone.add(p("sector"), focus[0].iri)
             zone.add(p("focusArea"), *(f.iri for f in focus))
@@ -467,7 +522,12 @@ class Generator:
         orgs = self.entities["orgs"]
         for i in range(self.counts.per_kind["base"]):
             base = self.designation(
-                "bases", "base", f"base-{i}", f"Synthetic Pilot Test Base {i}", f"合成中试基地{zh_number(i)}", PROGRAMMES[2][0]
+                "bases",
+                "base",
+                f"base-{i}",
+                f"Synthetic Pilot Test Base {i}",
+                f"合成中试基地{zh_number(i)}",
+                PROGRAMMES[2][0],
             )
             field_entity = self.rng.choice(self.fields)
             direction = self.rng.choice(self.directions[field_entity.iri.value])
@@ -480,10 +540,23 @@ class Generator:
 
     def events(self) -> None:
         for i in range(self.counts.per_kind["event"]):
-            event = self.labelled("events", "event", f"event-{i}", f"Synthetic conference {i}", f"合成大会{zh_number(i)}")
-            year, month, day = self.rng.randint(2019, 2025), self.rng.randint(1, 12), self.rng.randint(1, 25)
+            event = self.labelled(
+                "events",
+                "event",
+                f"event-{i}",
+                f"Synthetic conference {i}",
+                f"合成大会{zh_number(i)}",
+            )
+            year, month, day = (
+                self.rng.randint(2019, 2025),
+                self.rng.randint(1, 12),
+                self.rng.randint(1, 25),
+            )
             event.add(p("startDate"), typed(f"{year}-{month:02d}-{day:02d}", "date"))
-            event.add(p("endDate"), typed(f"{year}-{month:02d}-{day + self.rng.randint(0, 3):02d}", "date"))
+            event.add(
+                p("endDate"),
+                typed(f"{year}-{month:02d}-{day + self.rng.randint(0, 3):02d}", "date"),
+            )
             event.add(p("organisedBy"), self.pick("orgs").iri)
             event.add(p("locatedIn"), self.pick("regions").iri)
             event.add(p("about"), self.pick("zones").iri)
@@ -510,8 +583,12 @@ def component(name: str) -> str:
     return f"{SH}{name}ConstraintComponent"
 
 
-def expected(fault: str, entity: Entity, path: ox.NamedNode | None, name: str, check: str = "shacl") -> Expected:
-    return Expected(fault, check, str(entity.iri), str(path) if path else "", component(name) if name else "")
+def expected(
+    fault: str, entity: Entity, path: ox.NamedNode | None, name: str, check: str = "shacl"
+) -> Expected:
+    return Expected(
+        fault, check, str(entity.iri), str(path) if path else "", component(name) if name else ""
+    )
 
 
 def _not_lang(lang: str) -> Callable[[Term], bool]:
@@ -557,7 +634,12 @@ def bad_date_datatype(entity: Entity) -> list[Expected]:
 def two_approval_dates(entity: Entity) -> list[Expected]:
     (old,) = entity.values(p("approvalDate"))
     assert isinstance(old, ox.Literal)
-    entity.add(p("approvalDate"), typed(old.value[:4], "gYear") if len(old.value) > 4 else typed(old.value + "-01", "gYearMonth"))
+    entity.add(
+        p("approvalDate"),
+        typed(old.value[:4], "gYear")
+        if len(old.value) > 4
+        else typed(old.value + "-01", "gYearMonth"),
+    )
     return [expected("two-approval-dates", entity, p("approvalDate"), "MaxCount")]
 
 
@@ -635,7 +717,9 @@ FAULTS: tuple[tuple[Fault, str, Callable[[Entity], bool]], ...] = (
 )
 
 
-def plant_violations(entities: dict[str, list[Entity]], count: int, rng: random.Random) -> list[Expected]:
+def plant_violations(
+    entities: dict[str, list[Entity]], count: int, rng: random.Random
+) -> list[Expected]:
     """Plant ``count`` faults, each on its own entity, and return every finding they must cause."""
     used: set[str] = set()
     findings: list[Expected] = []
@@ -664,7 +748,9 @@ def copy_sources(out: Path) -> None:
         shutil.copytree(ROOT / part, target)
 
 
-def write_data(out: Path, entities: dict[str, list[Entity]], *, file_triples: int = FILE_TRIPLES) -> int:
+def write_data(
+    out: Path, entities: dict[str, list[Entity]], *, file_triples: int = FILE_TRIPLES
+) -> int:
     """Each group as Turtle files of about ``file_triples`` triples (an entity is never split
     across files); returns the triple count."""
     data = out / "data"
@@ -688,7 +774,9 @@ def write_data(out: Path, entities: dict[str, list[Entity]], *, file_triples: in
 
 def _write_chunk(path: Path, triples: list[ox.Triple]) -> None:
     header = b"# Synthetic data written by scripts/synth.py for tests and benchmarks: not facts.\n"
-    path.write_bytes(header + (ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""))
+    path.write_bytes(
+        header + (ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b"")
+    )
 
 
 def synthesise(
@@ -718,13 +806,20 @@ def parse_size(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--triples", type=parse_size, required=True, help="about this many data triples (10k, 1m …)")
+    parser.add_argument(
+        "--triples", type=parse_size, required=True, help="about this many data triples (10k, 1m …)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--violations", type=int, default=0, help="plant this many faults")
     args = parser.parse_args(argv)
-    written, planted = synthesise(args.out, triples=args.triples, seed=args.seed, violations=args.violations)
-    print(f"synth: wrote {written} data triples to {args.out}/data" + (f", {len(planted)} expected findings" if planted else ""))
+    written, planted = synthesise(
+        args.out, triples=args.triples, seed=args.seed, violations=args.violations
+    )
+    print(
+        f"synth: wrote {written} data triples to {args.out}/data"
+        + (f", {len(planted)} expected findings" if planted else "")
+    )
 
 
 if __name__ == "__main__":

@@ -19,22 +19,11 @@ from .formats import by_name
 from .graphs import to_store
 from .link_command import link
 from .load_command import load
+from .options import progress, skip_option, source_option
 from .queries import Catalogue
 from .sources import SourceTree, find_source_dir, load_sources
 from .tables import solutions_table
 from .web.command import serve
-
-source_option = click.option(
-    "--source",
-    "source",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder holding ontology/, data/, shapes/, queries/ (default: this checkout, else the packaged copy).",
-)
-
-
-def _progress(message: str) -> None:
-    click.echo(f"· {message}", err=True)
 
 
 class PilotkgGroup(click.Group):
@@ -55,7 +44,7 @@ def main() -> None:
 
 
 @main.command()
-@source_option
+@source_option()
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -67,16 +56,11 @@ def main() -> None:
     default=None,
     help="Public origin the dumps and endpoint live under (default: https://w3id.org/pilotkg/).",
 )
-@click.option(
-    "--skip",
-    multiple=True,
-    type=click.Choice(["shacl", "qc", "links", "owl"]),
-    help="Leave a check out (not for releases).",
-)
+@skip_option("Leave a check out (not for releases).")
 def build(source: Path | None, out: Path, base_url: str | None, skip: tuple[str, ...]) -> None:
     """Parse, check and publish a release into OUT (left untouched if anything fails)."""
     summary = pipeline.build(
-        find_source_dir(source), out, base_url=base_url, skip=skip, progress=_progress
+        find_source_dir(source), out, base_url=base_url, skip=skip, progress=progress
     )
     for finding in summary.report.warnings:
         click.echo(f"warning: {finding.as_text()}", err=True)
@@ -84,7 +68,7 @@ def build(source: Path | None, out: Path, base_url: str | None, skip: tuple[str,
 
 
 @main.command()
-@source_option
+@source_option()
 @click.option(
     "--format",
     "fmt",
@@ -92,16 +76,11 @@ def build(source: Path | None, out: Path, base_url: str | None, skip: tuple[str,
     default="text",
     show_default=True,
 )
-@click.option(
-    "--skip",
-    multiple=True,
-    type=click.Choice(["shacl", "qc", "links", "owl"]),
-    help="Leave a check out.",
-)
+@skip_option("Leave a check out.")
 def check(source: Path | None, fmt: str, skip: tuple[str, ...]) -> None:
     """Run every check (parse, SHACL, QC queries, OWL consistency, links) and report."""
-    progress = _progress if fmt == "text" else pipeline._quiet
-    _sources, report = pipeline.check(find_source_dir(source), skip=skip, progress=progress)
+    progress_to = progress if fmt == "text" else pipeline._quiet
+    _sources, report = pipeline.check(find_source_dir(source), skip=skip, progress=progress_to)
     output = {"text": report.as_text, "json": report.as_json, "turtle": report.as_turtle}[fmt]()
     click.echo(output)
     sys.exit(0 if report.passed else 1)
@@ -118,7 +97,7 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 @main.command()
-@source_option
+@source_option()
 @click.argument("name", required=False)
 @click.option(
     "--param",

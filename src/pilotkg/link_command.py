@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from .errors import CheckFailed, UsageError
+from .options import progress, source_option
 from .sources import find_source_dir, load_sources
 from .wikidata import DEFAULT_ENDPOINT, KINDS
 from .wikidata_check import check_links
@@ -21,10 +22,6 @@ from .wikidata_client import DEFAULT_CACHE_DIR, SparqlClient
 from .wikidata_local import LocalEntity, read_entities
 from .wikidata_propose import Proposal, propose_links
 from .wikidata_review import write_proposals
-
-
-def _progress(message: str) -> None:
-    click.echo(f"· {message}", err=True)
 
 
 @click.group()
@@ -95,12 +92,7 @@ def _inside(path: Path, folder: Path) -> bool:
     show_default=True,
     help="Seconds to wait for each answer from the endpoint.",
 )
-@click.option(
-    "--source",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder holding ontology/, data/, shapes/, queries/ (default: this checkout).",
-)
+@source_option("Folder holding ontology/, data/, shapes/, queries/ (default: this checkout).")
 def wikidata(
     endpoint: str,
     kinds: tuple[str, ...],
@@ -126,7 +118,7 @@ def wikidata(
     client = SparqlClient(endpoint, cache_dir=None if no_cache else cache_dir, timeout_s=timeout_s)
     failed = 0
     if do_check:
-        _progress(f"checking Wikidata links against {endpoint}")
+        progress(f"checking Wikidata links against {endpoint}")
         result = check_links(entities, client)
         for mismatch in result.warnings:
             click.echo(f"warning: {mismatch.as_text()}", err=True)
@@ -138,7 +130,7 @@ def wikidata(
             f"{len(result.warnings)} warnings"
         )
     if propose_file is not None:
-        _progress(f"looking for candidates on {endpoint}")
+        progress(f"looking for candidates on {endpoint}")
         proposals = propose_links(entities, client)
         write_proposals(propose_file, proposals)
         for proposal in proposals:
@@ -149,6 +141,6 @@ def wikidata(
             f"candidates written to {propose_file} for review"
         )
     cached = "cache bypassed" if client.cache_dir is None else f"the rest from {cache_dir}"
-    _progress(f"{client.requests} requests to {endpoint} ({cached})")
+    progress(f"{client.requests} requests to {endpoint} ({cached})")
     if failed:
         raise CheckFailed(f"{failed} Wikidata links failed the check (see above)")

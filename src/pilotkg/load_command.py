@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from .diff import read_release
 from .errors import CheckFailed, UsageError
 from .namespaces import DATASET_IRI
+from .options import source_option
 from .queries import Catalogue
 from .sources import SourceTree, find_source_dir
 from .store import (
@@ -39,7 +40,7 @@ DEFAULT_GRAPH = "default"
 
 
 def credentials_from_env(
-    user: str | None, password_env: str, scheme: str, environ: os._Environ[str] | dict[str, str]
+    user: str | None, password_env: str, scheme: str, environ: Mapping[str, str]
 ) -> Credentials | None:
     """Credentials for ``user`` with the password read from ``environ[password_env]``."""
     if user is None:
@@ -50,8 +51,12 @@ def credentials_from_env(
             f"--user {user} needs a password: set the environment variable {password_env} "
             "(or name another one with --password-env); it is never read from the command line"
         )
-    assert scheme in ("basic", "digest")
-    return Credentials(user, password, scheme, origin=f"the password in ${password_env}")  # type: ignore[arg-type]
+    return Credentials(
+        user,
+        password,
+        "basic" if scheme == "basic" else "digest",
+        origin=f"the password in ${password_env}",
+    )
 
 
 def _refuse_password(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -182,11 +187,8 @@ def _verify(
     show_default=True,
     help="A release folder (its pilotkg.nt.gz) or one RDF file.",
 )
-@click.option(
-    "--source",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder whose queries/ --verify runs (default: this checkout, else the packaged copy).",
+@source_option(
+    "Folder whose queries/ --verify runs (default: this checkout, else the packaged copy)."
 )
 @click.option(
     "--verify",

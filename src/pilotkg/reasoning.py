@@ -308,7 +308,9 @@ Edge = tuple[str, str, str]  # subject, property, object: IRIs
 Value = tuple[str, str, ox.Literal]  # subject, property, literal
 
 
-def _merged(tbox: _TBox, objects: list[Edge], literals: list[Value]) -> set[str]:
+def _merged(
+    tbox: _TBox, objects: list[Edge], literals: list[Value], types: list[tuple[str, str]]
+) -> set[str]:
     """Individuals the reasoner might merge with another described individual, or whose
     functional data property has two values: these are kept as they are.
 
@@ -318,7 +320,7 @@ def _merged(tbox: _TBox, objects: list[Edge], literals: list[Value]) -> set[str]
     Wikidata item) changes nothing and keeps nobody.
     """
     classes = _UnionFind()
-    described: set[str] = set()
+    described = {s for s, _c in types} | {s for s, _p, _v in literals}
     for s, p, o in objects:
         if p == _SAME_AS:
             classes.union(s, o)
@@ -406,7 +408,7 @@ def abstract_abox(ontology: list[ox.Triple], data: list[ox.Triple]) -> list[ox.T
     """
     tbox = _tbox(ontology)
     objects, literals, types = _split(tbox, data + _abox(tbox, ontology))
-    kept = _merged(tbox, objects, literals)
+    kept = _merged(tbox, objects, literals, types)
     signatures: dict[str, _Signature] = defaultdict(_Signature)
     out: list[ox.Triple] = list(ontology)
     for s, c in types:

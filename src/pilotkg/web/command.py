@@ -11,22 +11,14 @@ from pathlib import Path
 
 import click
 
+from ..options import progress, skip_option, source_option
 from ..sources import find_source_dir
 from .release import default_release_dir, ensure_release
 from .settings import Settings, settings_table
 
 
-def _progress(message: str) -> None:
-    click.echo(f"· {message}", err=True)
-
-
 @click.command()
-@click.option(
-    "--source",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder holding ontology/, data/, shapes/, queries/ (default: this checkout, else the packaged copy).",
-)
+@source_option()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
@@ -48,12 +40,7 @@ def _progress(message: str) -> None:
     metavar="NAME VALUE",
     help="Change a setting, e.g. --setting query_timeout_s 5 (see --help-settings).",
 )
-@click.option(
-    "--skip",
-    multiple=True,
-    type=click.Choice(["shacl", "qc", "links", "owl"]),
-    help="Leave a check out if the release has to be built (not for releases).",
-)
+@skip_option("Leave a check out if the release has to be built (not for releases).")
 @click.option(
     "--get",
     "get_path",
@@ -83,7 +70,7 @@ def serve(
         return
     source_dir = find_source_dir(source)
     release_dir = default_release_dir(source_dir)
-    ensure_release(source_dir, release_dir, skip=skip, progress=_progress)
+    ensure_release(source_dir, release_dir, skip=skip, progress=progress)
     settings = Settings(
         release_dir=release_dir, source_dir=source_dir, store_dir=store, base_url=base_url
     ).with_settings(setting_pairs)
@@ -95,7 +82,7 @@ def serve(
         sys.exit(_get(app, get_path, accept))
     import uvicorn
 
-    _progress(f"serving on http://{host}:{port}/ (SPARQL at /sparql); Ctrl-C stops")
+    progress(f"serving on http://{host}:{port}/ (SPARQL at /sparql); Ctrl-C stops")
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 

@@ -1,0 +1,278 @@
+"""Every canned query against the real data, with expected rows checked by hand.
+
+Each expectation below was worked out from data/*.ttl by reading it, not by
+running the query: e.g. Shanghai hosts two zones (the MIIT Pudong zone, via
+Pudong → Shanghai, and MOST's Shanghai zone) and three bases (finance, clinical
+research, manufacturing). The federated queries are tested against a local
+endpoint with Wikidata's shape in test_wikidata_federated.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from pilotkg.graphs import to_store
+from pilotkg.queries import Catalogue
+from pilotkg.sources import load_sources
+
+ID = "https://w3id.org/pilotkg/id/"
+PILOT = "https://w3id.org/pilotkg/ontology#"
+
+
+@pytest.fixture(scope="module")
+def run(source_dir: Path):  # type: ignore[no-untyped-def]
+    store = to_store(load_sources(source_dir).knowledge)
+    catalogue = Catalogue(source_dir / "queries")
+
+    def rows(name: str, **params: str) -> list[dict[str, str]]:
+        results = store.query(catalogue.get(name).bind(params))
+        assert isinstance(results, ox.QuerySolutions)
+        names = [v.value for v in results.variables]
+        return [{n: (row[n].value if row[n] is not None else "") for n in names} for row in results]
+
+    return rows
+
+
+def slugs(rows: list[dict[str, str]], column: str) -> set[str]:
+    return {r[column].removeprefix(ID) for r in rows}
+
+
+def test_zones_by_programme(run) -> None:
+    miit = run("zones", programme=ID + "programme/miit-ai-innovation-application-pilot-zones")
+    assert len(miit) == 11
+    assert {(r["zone"].removeprefix(ID), r["batch"]) for r in miit if r["batch"] == "3"} == {
+        ("zone/nanjing", "3"),
+        ("zone/wuhan", "3"),
+        ("zone/changsha", "3"),
+    }
+    jinan_qingdao = next(r for r in miit if r["zone"].endswith("/jinan-qingdao"))
+    assert set(jinan_qingdao["regions"].split("; ")) == {"Jinan", "Qingdao"}
+    assert len(run("zones")) == 29
+
+
+def test_bases_by_field_and_direction(run) -> None:
+    healthcare = run("bases", field=ID + "sector/healthcare")
+    assert slugs(healthcare, "base") == {
+        "base/healthcare-clinical-medical-research",
+        "base/healthcare-zhejiang",
+        "base/healthcare-beijing",
+        "base/healthcare-guangzhou",
+    }
+    automobile = run("bases", direction=ID + "sector/automobile")
+    assert [(r["base"].removeprefix(ID), r["launched"], r["regions"]) for r in automobile] == [
+        ("base/manufacturing-automobile", "2025-10-16", "China")
+    ]
+    assert len(run("bases")) == 13
+
+
+def test_policies_by_kind(run) -> None:
+    opinions = run("policies", kind=PILOT + "Opinions")
+    assert "policy/ai-plus-opinions" in slugs(opinions, "policy")
+    ai_plus = next(r for r in opinions if r["policy"].endswith("/ai-plus-opinions"))
+    assert (ai_plus["document_number"], ai_plus["issued_by"], ai_plus["signed"]) == (
+        "国发〔2025〕11号",
+        "State Council of the People's Republic of China",
+        "2025-08-21",
+    )
+    proposals = run("policies", kind=PILOT + "Proposal")
+    assert len(proposals) == 9, "eight provincial proposals and the central recommendations"
+
+
+def test_organisation_roles(run) -> None:
+    unionpay = run("organisations", organisation=ID + "org/china-unionpay")
+    assert {(r["role"], r["thing"].removeprefix(ID)) for r in unionpay} == {
+        ("leads", "base/finance-inclusive-financial-payment")
+    }
+    ndrc = {
+        (r["role"], r["thing"].removeprefix(ID))
+        for r in run("organisations", organisation=ID + "org/ndrc")
+    }
+    assert ("designated", "base/healthcare-clinical-medical-research") in ndrc
+    assert ("issued", "policy/ai-plus-energy-opinions") in ndrc
+
+
+def test_everything_in_guangdong_includes_its_cities(run) -> None:
+    rows = run("region-contents", region=ID + "region/guangdong")
+    designations = {
+        r["thing"].removeprefix(ID)
+        for r in rows
+        if r["type"] in (PILOT + "PilotZone", PILOT + "PilotTestBase")
+    }
+    assert designations == {
+        "zone/shenzhen",
+        "zone/most-shenzhen",
+        "zone/guangzhou",
+        "zone/most-guangzhou",
+        "base/consumption-mobile-terminal",
+        "base/healthcare-guangzhou",
+    }
+    assert "policy/guangdong-15th-fyp-proposal" in slugs(rows, "thing")
+
+
+def test_timeline_is_ordered_and_filtered(run) -> None:
+    rows = run("timeline")
+    dates = [r["date"] for r in rows]
+    assert dates == sorted(dates) and dates[0] == "2019-02", "MOST's Beijing letter, February 2019"
+    assert [
+        (r["date"], r["step"], r["designation"].removeprefix(ID))
+        for r in run("timeline", **{"from": "2026"})
+    ] == [("2026-05-16", "launched", "base/embodied-intelligence-hangzhou")]
+
+
+def test_what_was_set_up_under_the_ai_plus_opinions(run) -> None:
+    rows = run("policy-outcomes", policy=ID + "policy/ai-plus-opinions")
+    assert ("calls for", "programme/ai-application-pilot-test-bases") in {
+        (r["relation"], r["outcome"].removeprefix(ID)) for r in rows
+    }
+    bases = {
+        r["outcome"]
+        for r in rows
+        if r["relation"] == "established under" and "/base/" in r["outcome"]
+    }
+    assert len(bases) == 12, "every base but the embodied-intelligence one, whose source names no policy"
+    assert ID + "base/embodied-intelligence-hangzhou" not in bases
+
+
+def test_sector_counts_follow_narrower_sectors(run) -> None:
+    counts = {
+        r["sector"].removeprefix(ID): (int(r["zones"]), int(r["bases"]))
+        for r in run("sector-counts")
+    }
+    assert counts["sector/artificial-intelligence"] == (29, 0)
+    assert counts["sector/healthcare"] == (4, 4), (
+        "Pudong, Jinan–Qingdao, Shenzhen, Chengdu; four healthcare bases"
+    )
+    assert counts["sector/manufacturing"] == (6, 2), (
+        "three name manufacturing, three intelligent manufacturing; automobile is narrower"
+    )
+    assert counts["sector/transportation"] == (5, 3)
+    assert counts["sector/finance"] == (4, 1)
+
+
+def test_regions_hosting_both_a_zone_and_a_base(run) -> None:
+    found = {
+        r["region"].removeprefix(ID): (int(r["zones"]), int(r["bases"]))
+        for r in run("zone-and-base-regions")
+    }
+    assert found == {
+        "region/beijing": (2, 1),
+        "region/shanghai": (2, 3),
+        "region/guangdong": (4, 2),
+        "region/shenzhen": (2, 1),
+        "region/guangzhou": (2, 1),
+        "region/zhejiang": (3, 2),
+        "region/hangzhou": (2, 1),
+        "region/shandong": (2, 1),
+        "region/qingdao": (1, 1),
+        "region/sichuan": (2, 1),
+    }
+
+
+def test_provincial_plan_emphases(run) -> None:
+    rows = run("provincial-plan-emphases")
+    assert slugs(rows, "province") == {
+        f"region/{p}"
+        for p in (
+            "zhejiang",
+            "shandong",
+            "guangdong",
+            "sichuan",
+            "hunan",
+            "fujian",
+            "guizhou",
+            "liaoning",
+        )
+    }
+    zhejiang = next(r for r in rows if r["province"].endswith("/zhejiang"))
+    assert "humanoid robots" in zhejiang["focus_areas"] and zhejiang["adopted"] == "2025-11-14"
+    assert next(r for r in rows if r["province"].endswith("/shandong"))["emphasis_en"] == ""
+
+
+def test_sources_behind_an_entity(run) -> None:
+    rows = run("entity-sources", entity=ID + "zone/shenzhen")
+    assert slugs(rows, "source") == {"source/workercn-2019-10-19", "source/equalocean-2019-10-19"}
+    equalocean = next(r for r in rows if r["source"].endswith("equalocean-2019-10-19"))
+    assert (equalocean["published"], equalocean["url"]) == (
+        "2019-10-19",
+        "https://legacy.equalocean.com/news/2019101912086",
+    )
+
+
+def test_entities_without_wikidata_links(run) -> None:
+    regions = slugs(run("without-wikidata", **{"class": PILOT + "Region"}), "entity")
+    assert "region/deqing-county" in regions and "region/huzhou" in regions
+    assert "region/shenzhen" not in regions
+
+
+def test_programmes_with_counts(run) -> None:
+    counts = {r["programme"].removeprefix(ID): int(r["designations"]) for r in run("programmes")}
+    assert counts == {
+        "programme/miit-ai-innovation-application-pilot-zones": 11,
+        "programme/most-ai-innovation-development-pilot-zones": 18,
+        "programme/ai-application-pilot-test-bases": 13,
+    }
+
+
+def test_ai_plus_measures(run) -> None:
+    rows = run("ai-plus-measures")
+    actions = [r["label_zh"] for r in rows if r["kind"] == "key action"]
+    assert actions == [
+        "“人工智能+”科学技术",
+        "“人工智能+”产业发展",
+        "“人工智能+”消费提质",
+        "“人工智能+”民生福祉",
+        "“人工智能+”治理能力",
+        "“人工智能+”全球合作",
+    ]
+    assert len([r for r in rows if r["kind"] == "foundational support"]) == 8
+    assert [r["notation"] for r in rows if r["kind"] == "target"] == ["2027", "2030", "2035"]
+
+
+@pytest.mark.parametrize("text", ["深圳", "Shenzhen", "shenz", "pudong"])
+def test_search_finds_labels_in_both_languages_and_parts_of_words(run, text: str) -> None:
+    found = slugs(run("search", text=text), "entity")
+    assert ("region/shenzhen" in found) or ("region/pudong-new-area" in found)
+
+
+def test_documents_by_number(run) -> None:
+    rows = run("documents-by-number")
+    by_number = {r["document_number"]: r["policy"].removeprefix(ID) for r in rows}
+    assert by_number["国科函规〔2019〕194号"] == "policy/most-letter-deqing"
+    assert by_number["工信部科〔2017〕315号"] == "policy/miit-ai-three-year-action-plan"
+    assert len(rows) == 12
+
+
+def test_zone_focus_areas(run) -> None:
+    rows = run("zone-focus-areas", sector=ID + "sector/intelligent-manufacturing")
+    assert slugs(rows, "zone") == {"zone/beijing", "zone/tianjin-binhai", "zone/hangzhou"}
+
+
+def test_every_local_canned_query_is_tested_here() -> None:
+    tested = {
+        "zones",
+        "bases",
+        "policies",
+        "organisations",
+        "region-contents",
+        "timeline",
+        "policy-outcomes",
+        "sector-counts",
+        "zone-and-base-regions",
+        "provincial-plan-emphases",
+        "entity-sources",
+        "without-wikidata",
+        "programmes",
+        "ai-plus-measures",
+        "search",
+        "documents-by-number",
+        "zone-focus-areas",
+    }
+    local = {
+        q.name
+        for q in Catalogue(Path(__file__).resolve().parents[1] / "queries")
+        if not q.federated
+    }
+    assert local == tested
