@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 Json = dict[str, Any]
-VIRTUOSO = "http://127.0.0.1:8890"
+VIRTUOSO = "http://127.0.0.1:8890"  # scripts/virtuoso.sh start; --virtuoso-url for another
 ENGINE_SIZES = ("10k", "100k")  # pyshacl, the reference, takes minutes beyond
 
 
@@ -280,16 +280,16 @@ def _virtuoso_request(
     headers: dict[str, str] | None = None,
 ) -> bytes:
     manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-    manager.add_password(None, VIRTUOSO, "dba", "dba")
+    manager.add_password(None, url.split("/sparql", 1)[0], "dba", "dba")
     opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(manager))
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     with opener.open(request, timeout=600) as response:
         return bytes(response.read())
 
 
-def virtuoso_running() -> bool:
+def virtuoso_running(base: str) -> bool:
     try:
-        _virtuoso_request(f"{VIRTUOSO}/sparql?query=" + urllib.parse.quote("ASK {}"))
+        _virtuoso_request(f"{base}/sparql?query=" + urllib.parse.quote("ASK {}"))
     except (OSError, urllib.error.URLError):
         return False
     return True
@@ -302,7 +302,7 @@ def child_virtuoso(source: Path, args: argparse.Namespace) -> Json:
 
     graph = f"urn:pilotkg:bench:{args.size}"
     body = ox.serialize(load_sources(source).knowledge, format=ox.RdfFormat.N_TRIPLES) or b""
-    crud = f"{VIRTUOSO}/sparql-graph-crud-auth?graph-uri={urllib.parse.quote(graph)}"
+    crud = f"{args.virtuoso_url}/sparql-graph-crud-auth?graph-uri={urllib.parse.quote(graph)}"
     stages = Stages()
     stages.run(
         "load",
@@ -319,7 +319,7 @@ def child_virtuoso(source: Path, args: argparse.Namespace) -> Json:
         stages.run(
             name,
             lambda form=form, headers=headers: _virtuoso_request(
-                f"{VIRTUOSO}/sparql", data=form, method="POST", headers=headers
+                f"{args.virtuoso_url}/sparql", data=form, method="POST", headers=headers
             ),
         )
     _virtuoso_request(crud, method="DELETE")
@@ -383,6 +383,8 @@ def spawn(
         str(args.cap_s),
         "--query-cap-s",
         str(args.query_cap_s),
+        "--virtuoso-url",
+        args.virtuoso_url,
     ]
     for part in skip:
         command += ["--skip-part", part]
@@ -446,7 +448,7 @@ def over_cap_before(results: Json, task: str, sizes: list[str], size: str) -> li
 def measure_size(size: str, source: Path, args: argparse.Namespace, results: Json) -> Json:
     entry: Json = {"source": str(source)}
     tasks = ["pipeline", "build", "baseline", "queries", "rdflib-queries"]
-    if virtuoso_running():
+    if virtuoso_running(args.virtuoso_url):
         tasks.append("virtuoso")
     for task in tasks:
         if task not in args.tasks:
@@ -483,6 +485,7 @@ def main() -> None:
         "--query-cap-s", type=float, default=60.0, help="cut-off for each rdflib query"
     )
     parser.add_argument("--tasks", default=",".join([*CHILDREN]), help="comma-separated subset")
+    parser.add_argument("--virtuoso-url", default=VIRTUOSO, help="Virtuoso's HTTP origin")
     parser.add_argument(
         "--real", action="store_true", help="also time `pilotkg build` on this checkout"
     )

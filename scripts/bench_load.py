@@ -42,14 +42,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from pilotkg import pipeline  # noqa: E402  (the checkout's package, also when not installed)
 from pilotkg.diff import read_release  # noqa: E402
+from pilotkg.loading import load_triples, merged_by_value  # noqa: E402
 from pilotkg.sources import load_sources  # noqa: E402
-from pilotkg.store import (  # noqa: E402
-    Credentials,
-    Endpoints,
-    RemoteStore,
-    load_triples,
-    merged_by_value,
-)
+from pilotkg.store import Credentials, Endpoints, RemoteStore  # noqa: E402
 
 SCRIPT = ROOT / "scripts" / "virtuoso.sh"
 SYNTH = ROOT / "scripts" / "synth.py"

@@ -132,7 +132,9 @@ def test_what_was_set_up_under_the_ai_plus_opinions(run) -> None:
         for r in rows
         if r["relation"] == "established under" and "/base/" in r["outcome"]
     }
-    assert len(bases) == 12, "every base but the embodied-intelligence one, whose source names no policy"
+    assert len(bases) == 12, (
+        "every base but the embodied-intelligence one, whose source names no policy"
+    )
     assert ID + "base/embodied-intelligence-hangzhou" not in bases
 
 

@@ -20,6 +20,7 @@ from SPARQLWrapper import SPARQLExceptions as sparql_errors
 
 from conftest_virtuoso import free_port
 from pilotkg.cli import main
+from pilotkg.loading import load_triples, merged_by_value
 from pilotkg.namespaces import XSD
 from pilotkg.queries import parse_query_file
 from pilotkg.store import (
@@ -33,14 +34,9 @@ from pilotkg.store import (
     StagingKept,
     batches,
     classify,
-    compare_answers,
-    compare_queries,
-    group_concat_columns,
     insert_data,
-    load_triples,
-    merged_by_value,
-    term_key,
 )
+from pilotkg.verify import compare_answers, compare_queries, group_concat_columns, term_key
 
 GRAPH = "https://w3id.org/pilotkg/dataset"
 EX = "https://w3id.org/pilotkg/id/"

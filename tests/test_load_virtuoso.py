@@ -22,6 +22,7 @@ from pilotkg import pipeline
 from pilotkg.cli import main
 from pilotkg.diff import read_release
 from pilotkg.errors import PilotkgError
+from pilotkg.loading import load_triples
 from pilotkg.queries import Catalogue
 from pilotkg.sources import CHECKOUT_ROOT
 from pilotkg.store import (
@@ -32,10 +33,8 @@ from pilotkg.store import (
     RemoteStore,
     RemoteStoreError,
     RetryPolicy,
-    compare_queries,
-    load_triples,
-    term_key,
 )
+from pilotkg.verify import compare_queries, term_key
 
 FIXTURE_SOURCES = Path(__file__).parent / "data" / "load"
 SKIPPED_CHECKS = ("shacl", "qc", "owl", "links")

@@ -1,6 +1,6 @@
 """``pilotkg load``: replace a graph in a remote SPARQL store with a release, then check it.
 
-The work is done by :mod:`pilotkg.store`; this module turns options into a
+The work is done by :mod:`pilotkg.store`, :mod:`pilotkg.loading` and :mod:`pilotkg.verify`; this module turns options into a
 ``RemoteStore``, reads the password from the environment (never from the
 command line, where ``ps`` and shell history would show it), draws the
 progress bar and prints the closing line.
@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from .diff import read_release
 from .errors import CheckFailed, UsageError
+from .loading import load_triples
 from .namespaces import DATASET_IRI
 from .options import source_option
 from .queries import Catalogue
@@ -30,9 +31,8 @@ from .store import (
     Credentials,
     Endpoints,
     RemoteStore,
-    compare_queries,
-    load_triples,
 )
+from .verify import compare_queries
 
 DEFAULT_PASSWORD_ENV = "PILOTKG_STORE_PASSWORD"
 #: ``--graph default``: the store's default graph (stores loaded from a dump, such as QLever).
