@@ -189,3 +189,20 @@ def test_without_a_task_it_counts_links_offline(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "region: 13 entities; 10 owl:sameAs; 3 unlinked" in result.stdout
     assert "sector: 3 entities; 1 skos:closeMatch, 1 skos:exactMatch; 1 unlinked" in result.stdout
+
+
+def test_federated_canned_queries_are_pinned_to_our_linked_items(source_dir) -> None:
+    """The SERVICE group asks Wikidata only about items our data links, not about all of Wikidata."""
+    from pilotkg.graphs import to_store
+    from pilotkg.queries import Catalogue
+    from pilotkg.sources import load_sources
+    from pilotkg.wikidata import pin_linked_items
+
+    store = to_store(load_sources(source_dir).knowledge)
+    query = Catalogue(source_dir / "queries").get("wikidata-region-population")
+    pinned = pin_linked_items(query.text, store)
+    service = pinned[pinned.index("SERVICE <https://query.wikidata.org/sparql>") :]
+    values = service[service.index("VALUES ?item {") : service.index("}")]
+    assert "<http://www.wikidata.org/entity/Q15174>" in values  # Shenzhen
+    assert "<http://www.wikidata.org/entity/Q148>" in values  # China
+    assert pin_linked_items("SELECT * WHERE { ?s ?p ?o }", store) == "SELECT * WHERE { ?s ?p ?o }"

@@ -24,6 +24,7 @@ from .queries import Catalogue
 from .sources import SourceTree, find_source_dir, load_sources
 from .tables import solutions_table
 from .web.command import serve
+from .wikidata import pin_linked_items
 
 
 class PilotkgGroup(click.Group):
@@ -130,6 +131,7 @@ def query(
     canned = catalogue.get(name)
     text = canned.bind(_parse_params(params))
     store = to_store(load_sources(root).knowledge)
+    text = pin_linked_items(text, store)
     try:
         results = store.query(text)
     except SyntaxError as error:

@@ -225,3 +225,22 @@ def restrict_service(
         ) from error
     opening = re.compile(rf"\bSERVICE\s+(?:SILENT\s+)?<{re.escape(endpoint)}>\s*\{{", re.IGNORECASE)
     return opening.sub(lambda m: f"{m[0]} VALUES ?{variable} {{ {terms} }}", text)
+
+
+def pin_linked_items(text: str, store: ox.Store, *, endpoint: str = DEFAULT_ENDPOINT) -> str:
+    """``text`` with each ``SERVICE <endpoint>`` group pinned to the Wikidata items our data links.
+
+    The federated canned queries name the Wikidata item ``?item`` (a convention
+    their headers state). Without the pin, the remote part would ask Wikidata
+    for every population or coordinate it holds; with it, only for ours.
+    Queries that do not call ``endpoint`` are returned unchanged.
+    """
+    if f"<{endpoint}>" not in text:
+        return text
+    linked = store.query(
+        "SELECT DISTINCT ?item WHERE { ?s <http://www.w3.org/2002/07/owl#sameAs>|"
+        "<http://www.w3.org/2004/02/skos/core#exactMatch>|<http://www.w3.org/2004/02/skos/core#closeMatch> ?item "
+        f'FILTER(STRSTARTS(STR(?item), "{WIKIDATA_ENTITY}")) }}'
+    )
+    assert isinstance(linked, ox.QuerySolutions)
+    return restrict_service(text, "item", [row["item"].value for row in linked], endpoint=endpoint)

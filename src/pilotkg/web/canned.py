@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from ..errors import QueryError
 from ..formats import GRAPH_FORMATS, RESULTS_FORMATS
+from ..wikidata import pin_linked_items
 from .execution import answer, raw_response
 from .guard import analyse
 from .site import site_of
@@ -53,7 +54,7 @@ async def canned(request: Request) -> Response:
         for f in formats
     ]
     try:
-        text = query.bind(values)
+        text = pin_linked_items(query.bind(values), site.knowledge.store)
     except QueryError as error:
         wants_page = format_name in (None, "html") and "text/html" in request.headers.get(
             "accept", ""
