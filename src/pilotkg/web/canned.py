@@ -9,6 +9,7 @@ a link that opens it in the query editor, and the results as a table.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -53,6 +54,19 @@ async def canned(request: Request) -> Response:
         (f.name, f"{name}.{f.extension}" + (f"?{query_string}" if query_string else ""))
         for f in formats
     ]
+
+    def show(**outcome: Any) -> Response:
+        """The query's HTML page, with its answer or with the problem that stopped it."""
+        return site.page(
+            request,
+            "query.html",
+            title=query.title,
+            query=query,
+            values=values,
+            links=links,
+            **outcome,
+        )
+
     try:
         text = pin_linked_items(query.bind(values), site.knowledge.store)
     except QueryError as error:
@@ -61,35 +75,13 @@ async def canned(request: Request) -> Response:
         )
         if not wants_page:
             return site.error(request, 400, str(error))
-        return site.page(
-            request,
-            "query.html",
-            title=query.title,
-            query=query,
-            values=values,
-            text=query.text,
-            problem=str(error),
-            table=None,
-            rows=0,
-            links=links,
-        )
+        return show(text=query.text, problem=str(error), table=None, rows=0)
     result = await answer(request, site, text, format_name=format_name)
     if isinstance(result, Response):
         return result
     if not result.is_html:
         return raw_response(site, request, result)
-    return site.page(
-        request,
-        "query.html",
-        title=query.title,
-        query=query,
-        values=values,
-        text=text,
-        problem="",
-        table=result.table,
-        rows=result.outcome.rows,
-        links=links,
-    )
+    return show(text=text, problem="", table=result.table, rows=result.outcome.rows)
 
 
 routes = [
