@@ -84,6 +84,7 @@ SEED_003 = {  # EqualOcean, October 2019: Jinan–Qingdao and Shenzhen after Sha
     "Jinan–Qingdao: manufacturing, medical, smart home, rail transit": "zone:jinan-qingdao pilot:focusArea sector:manufacturing , sector:healthcare , sector:smart-home , sector:rail-transit",
     "the zones follow the Central Comprehensively Deepening Reforms Commission": "zone:shenzhen pilot:implements ?e . ?e pilot:organisedBy organisation:central-commission-deepening-reform",
     "Qingdao and Jinan are in Shandong; Pudong in Shanghai": "region:qingdao pilot:partOf region:shandong . region:jinan pilot:partOf region:shandong . region:pudong-new-area pilot:partOf region:shanghai",
+    "2018 GDP: Qingdao CNY 1,200.15 bn, Jinan CNY 785.66 bn, Shenzhen CNY 2,400 bn": 'region:qingdao rdfs:comment ?q FILTER(CONTAINS(?q, "1,200.15")) . region:jinan rdfs:comment ?j FILTER(CONTAINS(?j, "785.66")) . region:shenzhen rdfs:comment ?s FILTER(CONTAINS(?s, "2,400"))',
     "the article is cited": "zone:jinan-qingdao prov:wasDerivedFrom source:equalocean-2019-10-19",
 }
 
