@@ -138,7 +138,9 @@ def child_pipeline(source: Path, _args: argparse.Namespace) -> Json:
     sources: Any = stages.run("parse", lambda: load_sources(source))
     store: Any = stages.run("store", lambda: knowledge_store(sources))
     engine = checks.shacl_engine()
-    stages.run("shacl", lambda: checks.check_shacl(store, sources.shapes, engine=engine))
+    stages.run(
+        "shacl", lambda: checks.check_shacl(sources.knowledge, sources.shapes, engine=engine)
+    )
     stages.run("qc", lambda: checks.run_qc_queries(store, source / "queries" / "qc"))
     stages.run("links", lambda: checks.check_links(sources.data))
     stages.run("owl", lambda: reasoning.check_consistency(sources.ontology, sources.data))
@@ -328,18 +330,16 @@ def child_virtuoso(source: Path, args: argparse.Namespace) -> Json:
 
 def child_engines(source: Path, _args: argparse.Namespace) -> Json:
     from pilotkg import checks
-    from pilotkg.graphs import knowledge_store
     from pilotkg.sources import load_sources
 
     sources = load_sources(source)
-    store = knowledge_store(sources)
     expected = json.loads((source / "expected-violations.json").read_text(encoding="utf-8"))
     out: Json = {"planted": len([e for e in expected if e["check"] == "shacl"]), "engines": {}}
     for engine in checks.SHACL_ENGINES:
         started = time.perf_counter()
         findings = [
             f
-            for f in checks.check_shacl(store, sources.shapes, engine=engine)
+            for f in checks.check_shacl(sources.knowledge, sources.shapes, engine=engine)
             if f.severity == "Violation"
         ]
         out["engines"][engine] = {

@@ -18,7 +18,6 @@ import pytest
 
 from pilotkg.checks import SHACL_ENGINES, check_shacl
 from pilotkg.entailment import entailed_triples
-from pilotkg.graphs import to_store
 from pilotkg.report import Finding
 from pilotkg.sources import CHECKOUT_ROOT, load_sources, parse_turtle
 from synth_support import load_synth
@@ -42,8 +41,7 @@ def results(findings: list[Finding]) -> Counter[Result]:
 
 def both_engines(knowledge: list[ox.Triple], shapes: list[ox.Triple]) -> dict[str, Counter[Result]]:
     return {
-        engine: results(check_shacl(to_store(knowledge), shapes, engine=engine))
-        for engine in SHACL_ENGINES
+        engine: results(check_shacl(knowledge, shapes, engine=engine)) for engine in SHACL_ENGINES
     }
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from . import reasoning
-from .graphs import knowledge_store, store_triples, to_rdflib, to_store
+from .graphs import knowledge_store, to_rdflib, to_store
 from .namespaces import DCTERMS, ID, PROV, RDF
 from .report import CheckReport, Finding
 from .sources import Sources
@@ -162,17 +163,28 @@ def validate_shacl(
     return shacl_findings(results)
 
 
-def validate_shacl_turbo(data: ox.Store, shapes: ox.Store) -> list[Finding]:
-    """Every SHACL result from pyshacl-turbo, the fast engine, on pyoxigraph stores.
+def validate_shacl_turbo(data: list[ox.Triple], shapes: list[ox.Triple]) -> list[Finding]:
+    """Every SHACL result from pyshacl-turbo, the fast engine, with the options of ``validate_shacl``.
 
-    The same options as ``validate_shacl``; the shapes must be a store too
-    (pyshacl-turbo 0.6.5 reports false ``sh:in`` results with rdflib shapes
-    and store data).
+    The data goes in as one N-Triples text in pyshacl-turbo's own input record
+    (``pyshacl_turbo.rdf.Input``, the form its ``validate`` makes of a pyoxigraph
+    store): handed a store, it dumps the store twice before its native parser
+    reads the dump (2.5 s at 1M triples); handed text through its public
+    ``validate``, it builds an rdflib graph first (minutes). The shapes go in as
+    a pyoxigraph store: with rdflib shapes, 0.6.5 reports false ``sh:in``
+    results. The native validation releases the GIL, which lets ``start_checks``
+    run it beside the other checks. pyproject pins ``pyshacl-turbo<0.7`` because
+    ``Input`` is not in its ``__all__``; ``tests/test_shacl_engines.py`` catches
+    any drift from pyshacl.
     """
-    from pyshacl_turbo import validate as turbo_validate  # native; imported only when used
+    # native; imported only when used
+    from pyshacl_turbo import compile_shapes
+    from pyshacl_turbo.rdf import Input
 
-    _conforms, results, _text = turbo_validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+    text = (ox.serialize(data, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+    program = compile_shapes(to_store(shapes), advanced=True)  # type: ignore[no-untyped-call]
+    _conforms, results, _text = program.validate(
+        Input(text, "nt", None, {}, preserve_ids=True), allow_warnings=True
     )
     assert isinstance(results, rdflib.Graph)
     return shacl_findings(results)
@@ -188,11 +200,13 @@ def shacl_engine() -> str:
     return name
 
 
-def check_shacl(knowledge: ox.Store, shapes: list[ox.Triple], *, engine: str) -> list[Finding]:
-    """SHACL findings for the ontology plus data held in ``knowledge``, with the named engine."""
+def check_shacl(
+    knowledge: list[ox.Triple], shapes: list[ox.Triple], *, engine: str
+) -> list[Finding]:
+    """SHACL findings for the ontology plus data in ``knowledge``, with the named engine."""
     if engine == "pyshacl":
-        return validate_shacl(to_rdflib(store_triples(knowledge)), to_rdflib(shapes))
-    return validate_shacl_turbo(knowledge, to_store(shapes))
+        return validate_shacl(to_rdflib(knowledge), to_rdflib(shapes))
+    return validate_shacl_turbo(knowledge, shapes)
 
 
 def run_qc_queries(store: ox.Store, qc_dir: Path) -> list[Finding]:
@@ -296,25 +310,64 @@ def _blank_node_findings(triple: ox.Triple) -> list[Finding]:
 Check = Callable[[], list[Finding]]
 
 
-def _timed(report: CheckReport, name: str, check: Check) -> None:
+def _timed(check: Check) -> tuple[list[Finding], float]:
     started = time.perf_counter()
-    report.findings.extend(check())
-    report.seconds[name] = time.perf_counter() - started
+    findings = check()
+    return findings, time.perf_counter() - started
+
+
+class RunningChecks:
+    """The checks of one source folder: SHACL under way in a worker thread, the rest to come.
+
+    SHACL is the longest check (about 20 s at a million triples, in
+    pyshacl-turbo's native code, which releases the GIL), so it starts at once
+    in a thread of its own. The other checks (QC queries, links, HermiT) run on
+    the caller's thread when it asks for the ``report()``; until then that
+    thread is free, and ``pipeline.build`` renders the release files in it,
+    writing them only once every check has passed. Two threads, not three:
+    on two cores a third runnable thread only slows SHACL, which is the
+    critical path.
+    """
+
+    def __init__(self, sources: Sources, *, skip: Iterable[str] = ()) -> None:
+        skipped = set(skip)
+        engine = shacl_engine()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pilotkg-shacl")
+        self._shacl = (
+            None
+            if "shacl" in skipped
+            else self._pool.submit(
+                _timed, lambda: check_shacl(sources.knowledge, sources.shapes, engine=engine)
+            )
+        )
+        later: dict[str, Check] = {
+            "qc": lambda: run_qc_queries(knowledge_store(sources), sources.tree.query_dir / "qc"),
+            "links": lambda: check_links(sources.data),
+            "owl": lambda: reasoning.check_consistency(sources.ontology, sources.data),
+        }
+        self._later = {name: check for name, check in later.items() if name not in skipped}
+
+    def report(self) -> CheckReport:
+        """Run the remaining checks here, wait for SHACL, and report in a fixed order
+        (SHACL, QC, links, OWL). A check that raised re-raises, after SHACL has stopped."""
+        try:
+            outcomes = {name: _timed(check) for name, check in self._later.items()}
+            if self._shacl is not None:
+                outcomes = {"shacl": self._shacl.result()} | outcomes
+        finally:
+            self._pool.shutdown(wait=True)
+        report = CheckReport()
+        for name, (findings, seconds) in outcomes.items():
+            report.findings.extend(findings)
+            report.seconds[name] = seconds
+        return report
+
+
+def start_checks(sources: Sources, *, skip: Iterable[str] = ()) -> RunningChecks:
+    """Start every check on parsed sources; ``skip`` names checks to leave out (e.g. ``owl``)."""
+    return RunningChecks(sources, skip=skip)
 
 
 def run_checks(sources: Sources, *, skip: Iterable[str] = ()) -> CheckReport:
-    """Run every check on parsed sources; ``skip`` names checks to leave out (e.g. ``owl``)."""
-    skipped = set(skip)
-    report = CheckReport()
-    engine = shacl_engine()
-    store = knowledge_store(sources)
-    checks: dict[str, Check] = {
-        "shacl": lambda: check_shacl(store, sources.shapes, engine=engine),
-        "qc": lambda: run_qc_queries(store, sources.tree.query_dir / "qc"),
-        "links": lambda: check_links(sources.data),
-        "owl": lambda: reasoning.check_consistency(sources.ontology, sources.data),
-    }
-    for name, check in checks.items():
-        if name not in skipped:
-            _timed(report, name, check)
-    return report
+    """Run every check on parsed sources and wait for the report."""
+    return start_checks(sources, skip=skip).report()

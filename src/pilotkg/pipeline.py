@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .checks import run_checks
+from .checks import run_checks, start_checks
 from .errors import CheckFailed
 from .namespaces import ONTOLOGY_IRI, OWL
 from .publish import default_base_url, release_files, write_release
@@ -75,18 +75,28 @@ def build(
     skip: tuple[str, ...] = (),
     progress: Progress = _quiet,
 ) -> BuildSummary:
-    """Build a checked release into ``out_dir``; CheckFailed (nothing written) when a check fails."""
+    """Build a checked release into ``out_dir``; CheckFailed (nothing written) when a check fails.
+
+    The release files are rendered in memory while the checks run (see
+    ``checks.RunningChecks``) and written only when every check has passed.
+    """
     started = time.perf_counter()
-    sources, report = check(source_dir, skip=skip, progress=progress)
-    checked = time.perf_counter()
-    if not report.passed:
-        raise CheckFailed(report.as_text() + f"\nnothing was published; {out_dir} is unchanged")
+    progress(f"parsing {source_dir}")
+    sources = load_sources(source_dir)
+    parsed = time.perf_counter()
+    progress(f"checking {len(sources.data)} data triples while rendering the release")
+    running = start_checks(sources, skip=skip)
     files = release_files(
         sources,
         version=ontology_version(sources),
         base_url=base_url or default_base_url(),
         progress=progress,
     )
+    rendered = time.perf_counter()
+    report = running.report()
+    checked = time.perf_counter()
+    if not report.passed:
+        raise CheckFailed(report.as_text() + f"\nnothing was published; {out_dir} is unchanged")
     progress(f"writing {len(files)} files to {out_dir}")
     write_release(files, out_dir)
     finished = time.perf_counter()
@@ -96,5 +106,11 @@ def build(
         entities=dict(class_counts(sources.data)),
         report=report,
         seconds=finished - started,
-        stages={"parse+check": checked - started, "publish": finished - checked, **report.seconds},
+        stages={
+            "parse": parsed - started,
+            "render": rendered - parsed,
+            "checks": checked - parsed,
+            "write": finished - checked,
+            **report.seconds,
+        },
     )
