@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The test command: install what the tests need (Python packages; Chromium and Virtuoso from
-# Debian's packages when missing), then lint, type-check and run the whole suite.
+# The test command: install what the tests need (Python packages; Chromium, a CJK font and Virtuoso
+# from Debian's packages when missing), then lint, type-check and run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/venv.sh test
 
 need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
+# Without a CJK font the browser tests still pass, but screenshots show boxes for every Chinese label.
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         DEBIAN_FRONTEND=noninteractive apt-get update -qq
