@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from .checks import run_checks, start_checks
 from .errors import CheckFailed
+from .graphs import knowledge_store
 from .namespaces import ONTOLOGY_IRI, OWL
 from .publish import default_base_url, release_files, write_release
 from .report import CheckReport
@@ -100,10 +101,11 @@ def build(
     progress(f"writing {len(files)} files to {out_dir}")
     write_release(files, out_dir)
     finished = time.perf_counter()
+    store = knowledge_store(sources)
     return BuildSummary(
         out_dir=out_dir,
-        triples=len(set(sources.knowledge)),
-        entities=dict(class_counts(sources.data)),
+        triples=len(store),
+        entities=class_counts(store),
         report=report,
         seconds=finished - started,
         stages={

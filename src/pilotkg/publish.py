@@ -102,13 +102,14 @@ def release_files(
     progress("generating ontology documentation")
     files["ontology.html"] = ontology_html(files["ontology.ttl"]).encode("utf-8")
     progress("exporting CSV")
-    files.update(csv_exports(knowledge_store(sources), Catalogue(sources.tree.query_dir)))
+    store = knowledge_store(sources)
+    files.update(csv_exports(store, Catalogue(sources.tree.query_dir)))
     described = [
         Dump(name, media, len(data), hashlib.sha256(data).hexdigest())
         for name, (data, media) in sorted(dumps.items())
     ]
     void = describe_release(
-        data=knowledge,
+        store=store,
         total_triples=len(knowledge),
         version=version,
         dumps=described,

@@ -6,8 +6,6 @@ description is as deterministic and linkable as the data it describes.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -57,23 +55,50 @@ def _int(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=_iri(XSD + "integer"))
 
 
-def class_counts(triples: Iterable[ox.Triple]) -> Counter[str]:
-    """How many ``id/`` entities each class has (asserted types only)."""
-    rdf_type = RDF + "type"
-    return Counter(
-        t.object.value
-        for t in triples
-        if t.predicate.value == rdf_type
-        and isinstance(t.subject, ox.NamedNode)
-        and t.subject.value.startswith(ID)
-        and isinstance(t.object, ox.NamedNode)
+def _count_rows(store: ox.Store, query: str) -> dict[str, int]:
+    """``?key ?n`` rows of a counting query, as a dict of IRI (or string) to count."""
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return {row["key"].value: int(row["n"].value) for row in solutions}
+
+
+def class_counts(store: ox.Store) -> dict[str, int]:
+    """How many ``id/`` entities each class has (asserted types only), counted by the store.
+
+    Counting in SPARQL rather than over Python triples: at a million triples
+    the store's GROUP BY takes about 0.1 s, a Python pass 0.3 s, and the VoID
+    description needs four such passes.
+    """
+    return _count_rows(
+        store,
+        f"""SELECT ?key (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+              ?s a ?key . FILTER (isIRI(?s) && STRSTARTS(STR(?s), "{ID}") && isIRI(?key))
+            }} GROUP BY ?key""",
     )
 
 
+def _wikidata_link_counts(store: ox.Store) -> dict[str, int]:
+    """How many links to Wikidata items each of ``LINK_PREDICATES`` carries."""
+    predicates = " ".join(f"<{p}>" for p in LINK_PREDICATES)
+    return _count_rows(
+        store,
+        f"""SELECT ?key (COUNT(*) AS ?n) WHERE {{
+              VALUES ?key {{ {predicates} }}
+              ?s ?key ?o . FILTER (isIRI(?o) && STRSTARTS(STR(?o), "{WIKIDATA_ENTITY}"))
+            }} GROUP BY ?key""",
+    )
+
+
+def _described(store: ox.Store, iri: str) -> bool:
+    """True when the store holds a triple about ``iri``."""
+    return bool(store.query(f"ASK {{ <{iri}> ?p ?o }}"))
+
+
 def describe_release(
-    *, data: list[ox.Triple], total_triples: int, version: str, dumps: list[Dump], base_url: str
+    *, store: ox.Store, total_triples: int, version: str, dumps: list[Dump], base_url: str
 ) -> list[ox.Triple]:
-    """VoID and DCAT triples for a release whose dumps are served under ``base_url``."""
+    """VoID and DCAT triples for a release whose triples ``store`` holds and whose dumps
+    are served under ``base_url``."""
     dataset = _iri(DATASET_IRI)
     out: list[ox.Triple] = []
 
@@ -116,7 +141,7 @@ def describe_release(
     ):
         add(dataset, VOID + "vocabulary", _iri(vocabulary))
 
-    counts = class_counts(data)
+    counts = class_counts(store)
     add(dataset, VOID + "entities", _int(sum(counts.values())))
     for cls, count in sorted(counts.items()):
         partition = _iri(f"{DATASET_IRI}#class-{cls.rsplit('#', 1)[-1].rsplit('/', 1)[-1]}")
@@ -124,9 +149,8 @@ def describe_release(
         add(partition, VOID + "class", _iri(cls))
         add(partition, VOID + "entities", _int(count))
 
-    present = {str(t.subject.value) for t in data if isinstance(t.subject, ox.NamedNode)}
     for example in EXAMPLE_RESOURCES:
-        if example in present:
+        if _described(store, example):
             add(dataset, VOID + "exampleResource", _iri(example))
 
     for dump in dumps:
@@ -152,15 +176,9 @@ def describe_release(
             ox.Literal(dump.sha256, datatype=_iri(XSD + "hexBinary")),
         )
 
+    link_counts = _wikidata_link_counts(store)
     for predicate in LINK_PREDICATES:
-        links = [
-            t
-            for t in data
-            if t.predicate.value == predicate
-            and isinstance(t.object, ox.NamedNode)
-            and t.object.value.startswith(WIKIDATA_ENTITY)
-        ]
-        if not links:
+        if predicate not in link_counts:
             continue
         linkset = _iri(f"{DATASET_IRI}#wikidata-{predicate.rsplit('#', 1)[-1]}")
         add(dataset, VOID + "subset", linkset)
@@ -175,5 +193,5 @@ def describe_release(
         add(linkset, VOID + "objectsTarget", _iri(WIKIDATA_DATASET))
         add(linkset, VOID + "target", dataset)
         add(linkset, VOID + "target", _iri(WIKIDATA_DATASET))
-        add(linkset, VOID + "triples", _int(len(links)))
+        add(linkset, VOID + "triples", _int(link_counts[predicate]))
     return out
