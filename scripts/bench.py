@@ -214,8 +214,21 @@ def child_baseline(source: Path, args: argparse.Namespace) -> Json:
     return stages.as_json()
 
 
-def _interleaved(measure: dict[str, Callable[[], object]], repeats: int = 3) -> dict[str, float]:
-    """Median of ``repeats`` timings of each callable, alternating between them."""
+def _interleaved(
+    measure: dict[str, Callable[[], object]], budget_s: float = 0.3, most: int = 300
+) -> dict[str, float]:
+    """Median timing of each callable, alternating between them after one warm-up run each.
+
+    A query of a few hundred microseconds timed three times gives a ratio that is
+    mostly noise (whichever runs first pays for cold caches), so fast ones are
+    repeated until about ``budget_s`` is spent on each (at least 3, at most ``most`` runs).
+    """
+    warm = {}
+    for name, work in measure.items():
+        started = time.perf_counter()
+        work()
+        warm[name] = time.perf_counter() - started
+    repeats = max(3, min(most, int(budget_s / max(max(warm.values()), 1e-6))))
     timings: dict[str, list[float]] = {name: [] for name in measure}
     for _ in range(repeats):
         for name, work in measure.items():
