@@ -14,10 +14,10 @@ SHACL has two engines that must agree:
   translated queries for the duration of one validation (rdflib's own
   prepared-query path, so the verdict cannot change), which brings that to 5 s;
   it still takes minutes at 100k triples.
-- ``turbo``, pyshacl-turbo: a Rust engine with pyshacl's API that reads
-  pyoxigraph stores directly: 0.4 s at 10k triples, about 20 s at 1M. It had
-  a bug when the shapes came as an rdflib graph and the data as a store (false
-  ``sh:in`` results), so both go in as stores here.
+- ``turbo``, pyshacl-turbo: a Rust engine with pyshacl's API: 0.4 s at 10k
+  triples, about 20 s at 1M. It had a bug when the shapes came as an rdflib
+  graph (false ``sh:in`` results), so they go in as a pyoxigraph store here,
+  and the data as N-Triples text (see ``validate_shacl_turbo``).
 
 ``run_checks`` uses ``turbo`` (or the engine named by ``PILOTKG_SHACL_ENGINE``).
 That is safe only while both engines give the same results:
