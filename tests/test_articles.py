@@ -61,6 +61,7 @@ SEED_001 = {  # MIIT notice on the second batch of pilot zones (February 2021)
     "Tianjin focuses on intelligent manufacturing, smart port, smart community": "zone:tianjin-binhai pilot:focusArea sector:intelligent-manufacturing , sector:smart-port , sector:smart-community",
     "Hangzhou focuses on urban management, intelligent manufacturing, intelligent finance": "zone:hangzhou pilot:focusArea sector:urban-governance , sector:intelligent-manufacturing , sector:intelligent-finance",
     "Guangzhou names computer vision": "zone:guangzhou pilot:focusArea sector:computer-vision",
+    "Guangzhou's core industries are key smart devices, software and equipment (not terminals)": 'zone:guangzhou pilot:focusArea sector:smart-devices-software-equipment . sector:smart-devices-software-equipment rdfs:label "关键智能器件、智能软件、智能装备"@zh . FILTER NOT EXISTS { zone:guangzhou pilot:focusArea sector:intelligent-terminals }',
     "Chengdu focuses on medical and financial industries": "zone:chengdu pilot:focusArea sector:healthcare , sector:finance",
     "the notice is cited as a source": "zone:hangzhou prov:wasDerivedFrom source:miit-second-batch-notice-2021",
 }
