@@ -294,12 +294,26 @@ def _virtuoso_request(
     method: str = "GET",
     headers: dict[str, str] | None = None,
 ) -> bytes:
+    """One request to Virtuoso as dba, with digest authentication.
+
+    Virtuoso answers an unauthenticated upload's first bytes with 401 and may close
+    the connection while the body is still being sent (a broken pipe); the request is
+    then sent again, at most twice more.
+    """
     manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
     manager.add_password(None, url.split("/sparql", 1)[0], "dba", "dba")
     opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(manager))
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    with opener.open(request, timeout=600) as response:
-        return bytes(response.read())
+    retries = 2
+    while True:
+        request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+        try:
+            with opener.open(request, timeout=600) as response:
+                return bytes(response.read())
+        except urllib.error.URLError as error:
+            dropped = isinstance(error.reason, BrokenPipeError | ConnectionResetError)
+            if not dropped or retries == 0:
+                raise
+            retries -= 1
 
 
 def virtuoso_running(base: str) -> bool:
