@@ -176,6 +176,40 @@ def test_failed_build_leaves_the_previous_release_untouched(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".dist")] == []
 
 
+def _break_export_query(source: Path) -> None:
+    """Make queries/zones.rq, one of the CSV exports, unparseable."""
+    query = source / "queries" / "zones.rq"
+    query.write_text(query.read_text(encoding="utf-8").replace("SELECT", "SELEC", 1), "utf-8")
+
+
+def test_a_broken_export_query_names_its_file_and_publishes_nothing(
+    source_copy: Path, tmp_path: Path
+) -> None:
+    _break_export_query(source_copy)
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(source_copy), "--out", str(out), "--skip", "owl"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "queries/zones.rq: error at" in result.stderr
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_failed_checks_are_reported_when_bad_sources_also_break_the_release(
+    source_copy: Path, tmp_path: Path
+) -> None:
+    _break_export_query(source_copy)
+    (source_copy / "data" / "zz-unsourced.ttl").write_text(
+        "@prefix pilot: <https://w3id.org/pilotkg/ontology#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        '<https://w3id.org/pilotkg/id/region/atlantis> a pilot:Region ; rdfs:label "Atlantis"@en , "亚特兰蒂斯"@zh .\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CheckFailed, match="region/atlantis"):
+        pipeline.build(source_copy, tmp_path / "dist", skip=("owl",))
+
+
 def test_build_command_prints_a_summary(source_dir: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main, ["build", "--source", str(source_dir), "--out", str(tmp_path / "d"), "--skip", "owl"]

@@ -68,6 +68,12 @@ def check(
     return sources, run_checks(sources, skip=skip)
 
 
+def _require_passed(report: CheckReport, out_dir: Path) -> None:
+    """CheckFailed with every finding when a check failed."""
+    if not report.passed:
+        raise CheckFailed(report.as_text() + f"\nnothing was published; {out_dir} is unchanged")
+
+
 def build(
     source_dir: Path,
     out_dir: Path,
@@ -87,17 +93,21 @@ def build(
     parsed = time.perf_counter()
     progress(f"checking {len(sources.data)} data triples while rendering the release")
     running = start_checks(sources, skip=skip)
-    files = release_files(
-        sources,
-        version=ontology_version(sources),
-        base_url=base_url or default_base_url(),
-        progress=progress,
-    )
+    try:
+        files = release_files(
+            sources,
+            version=ontology_version(sources),
+            base_url=base_url or default_base_url(),
+            progress=progress,
+        )
+    except Exception:
+        # Sources bad enough to break rendering usually fail a check too, which says more.
+        _require_passed(running.report(), out_dir)
+        raise
     rendered = time.perf_counter()
     report = running.report()
     checked = time.perf_counter()
-    if not report.passed:
-        raise CheckFailed(report.as_text() + f"\nnothing was published; {out_dir} is unchanged")
+    _require_passed(report, out_dir)
     progress(f"writing {len(files)} files to {out_dir}")
     write_release(files, out_dir)
     finished = time.perf_counter()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .errors import QueryError
 from .formats import GRAPH_FORMATS, Format
 from .graphs import knowledge_store, sorted_triples, to_store
 from .namespaces import BASE, PREFIXES
@@ -83,7 +84,11 @@ def csv_exports(knowledge: list[ox.Triple] | ox.Store, catalogue: Catalogue) -> 
     exports = {}
     for name in CSV_EXPORTS:
         if name in catalogue.queries:
-            results = store.query(catalogue.get(name).text)
+            query = catalogue.get(name)
+            try:
+                results = store.query(query.text)
+            except SyntaxError as error:
+                raise QueryError(f"{query.path}: {error}") from error
             assert isinstance(results, ox.QuerySolutions)
             exports[f"csv/{name}.csv"] = results.serialize(format=ox.QueryResultsFormat.CSV) or b""
     return exports
