@@ -158,18 +158,23 @@ def test_ontology_docs_are_generated_from_the_ontology(release: Path) -> None:
     assert "AI application pilot test base" in html and "人工智能应用中试基地" in html
 
 
+def _add_unsourced_region(source: Path) -> None:
+    """Add a region that cites no source: the link check fails on region/atlantis."""
+    (source / "data" / "zz-unsourced.ttl").write_text(
+        "@prefix pilot: <https://w3id.org/pilotkg/ontology#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        '<https://w3id.org/pilotkg/id/region/atlantis> a pilot:Region ; rdfs:label "Atlantis"@en , "亚特兰蒂斯"@zh .\n',
+        encoding="utf-8",
+    )
+
+
 def test_failed_build_leaves_the_previous_release_untouched(
     source_copy: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "dist"
     pipeline.build(source_copy, out, skip=("owl",))
     before = files_of(out)
-    (source_copy / "data" / "zz-unsourced.ttl").write_text(
-        "@prefix pilot: <https://w3id.org/pilotkg/ontology#> .\n"
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
-        '<https://w3id.org/pilotkg/id/region/atlantis> a pilot:Region ; rdfs:label "Atlantis"@en , "亚特兰蒂斯"@zh .\n',
-        encoding="utf-8",
-    )
+    _add_unsourced_region(source_copy)
     with pytest.raises(CheckFailed, match="region/atlantis"):
         pipeline.build(source_copy, out, skip=("owl",))
     assert files_of(out) == before
@@ -200,12 +205,7 @@ def test_failed_checks_are_reported_when_bad_sources_also_break_the_release(
     source_copy: Path, tmp_path: Path
 ) -> None:
     _break_export_query(source_copy)
-    (source_copy / "data" / "zz-unsourced.ttl").write_text(
-        "@prefix pilot: <https://w3id.org/pilotkg/ontology#> .\n"
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
-        '<https://w3id.org/pilotkg/id/region/atlantis> a pilot:Region ; rdfs:label "Atlantis"@en , "亚特兰蒂斯"@zh .\n',
-        encoding="utf-8",
-    )
+    _add_unsourced_region(source_copy)
     with pytest.raises(CheckFailed, match="region/atlantis"):
         pipeline.build(source_copy, tmp_path / "dist", skip=("owl",))
 
