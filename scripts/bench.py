@@ -10,7 +10,7 @@ run's raw numbers) and ``results.md`` (the tables) into ``--out``.
 
 Tasks, each in its own process:
 
-- ``pipeline``: pilotkg's stages as ``pilotkg build`` runs them (parse, store, SHACL, QC queries,
+- ``pipeline``: pilotkg's stages one after another (parse into the store, SHACL, QC queries,
   links, OWL, publish, and each dump format apart), with the process's peak RSS after each stage.
 - ``build``: the ``pilotkg build`` command itself, wall time, JVM start included.
 - ``baseline``: the same work done the plain way: rdflib memory-store parse, rdflib's four
@@ -130,30 +130,36 @@ def canned_queries(source: Path) -> list[tuple[str, str]]:
 def child_pipeline(source: Path, _args: argparse.Namespace) -> Json:
     from pilotkg import checks, reasoning
     from pilotkg.formats import GRAPH_FORMATS
-    from pilotkg.graphs import knowledge_store, sorted_triples
-    from pilotkg.publish import release_files, serialize
+    from pilotkg.ntsort import write_sorted_ntriples
+    from pilotkg.publish import render_release, write_dump
     from pilotkg.sources import load_sources
 
     stages = Stages()
     sources: Any = stages.run("parse", lambda: load_sources(source))
-    store: Any = stages.run("store", lambda: knowledge_store(sources))
     engine = checks.shacl_engine()
-    stages.run(
-        "shacl", lambda: checks.check_shacl(sources.knowledge, sources.shapes, engine=engine)
-    )
-    stages.run("qc", lambda: checks.run_qc_queries(store, source / "queries" / "qc"))
-    stages.run("links", lambda: checks.check_links(sources.data))
+    stages.run("shacl", lambda: checks.check_shacl(sources.store, sources.shapes, engine=engine))
+    stages.run("qc", lambda: checks.run_qc_queries(sources.store, source / "queries" / "qc"))
+    stages.run("links", lambda: checks.check_links(sources.store, sources.ontology))
     stages.run("owl", lambda: reasoning.check_consistency(sources.ontology, sources.data))
-    stages.run(
-        "publish",
-        lambda: release_files(
-            sources, version="bench", base_url="https://w3id.org/pilotkg/", progress=lambda _m: None
-        ),
-    )
-    ordered: Any = stages.run("sort", lambda: sorted_triples(sources.knowledge))
-    for fmt in GRAPH_FORMATS:
-        stages.run(f"dump {fmt.extension}", lambda fmt=fmt: serialize(ordered, fmt))
-    return stages.as_json() | {"triples": len(sources.knowledge), "shacl_engine": engine}
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        release = folder / "release"
+        release.mkdir()
+        stages.run(
+            "publish",
+            lambda: render_release(
+                sources,
+                release,
+                version="bench",
+                base_url="https://w3id.org/pilotkg/",
+                progress=lambda _m: None,
+            ),
+        )
+        ordered = folder / "sorted.nt"
+        stages.run("sort", lambda: write_sorted_ntriples(sources.store, ordered))
+        for fmt in GRAPH_FORMATS:
+            stages.run(f"dump {fmt.extension}", lambda fmt=fmt: write_dump(ordered, fmt, folder))
+    return stages.as_json() | {"triples": len(sources.store), "shacl_engine": engine}
 
 
 def child_build(source: Path, _args: argparse.Namespace) -> Json:
@@ -244,11 +250,10 @@ def _interleaved(
 def child_queries(source: Path, _args: argparse.Namespace) -> Json:
     import pyoxigraph as ox
 
-    from pilotkg.graphs import to_store
     from pilotkg.queries import Catalogue
     from pilotkg.sources import load_sources
 
-    store = to_store(load_sources(source).knowledge)
+    store = load_sources(source).store
     catalogue = Catalogue(source / "queries")
     seconds: dict[str, float] = {}
     rows: dict[str, int] = {}
@@ -360,7 +365,7 @@ def child_engines(source: Path, _args: argparse.Namespace) -> Json:
         started = time.perf_counter()
         findings = [
             f
-            for f in checks.check_shacl(sources.knowledge, sources.shapes, engine=engine)
+            for f in checks.check_shacl(sources.store, sources.shapes, engine=engine)
             if f.severity == "Violation"
         ]
         out["engines"][engine] = {
@@ -604,7 +609,6 @@ def ratio(slow: Json | None, fast: Json | None, cap: float) -> str:
 
 PIPELINE_STAGES = (
     "parse",
-    "store",
     "shacl",
     "qc",
     "links",
@@ -667,9 +671,7 @@ def _stage(entry: Json, stage: str) -> Json | None:
         # the command as users run it: parse included, SHACL beside the rest (checks.RunningChecks)
         return entry.get("build", {}).get("build")
     if stage == "stages one after another":
-        parts = [
-            pipeline.get(s) for s in ("parse", "store", "shacl", "qc", "links", "owl", "publish")
-        ]
+        parts = [pipeline.get(s) for s in ("parse", "shacl", "qc", "links", "owl", "publish")]
         return _sum(parts)
     return pipeline.get(stage)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pilotkg.graphs import to_store
 from pilotkg.namespaces import PREFIXES
 from pilotkg.sources import load_sources
 
@@ -21,7 +20,7 @@ PROLOGUE = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
 @pytest.fixture(scope="module")
 def graph(source_dir: Path) -> ox.Store:
-    return to_store(load_sources(source_dir).knowledge)
+    return load_sources(source_dir).store
 
 
 def unanswered(graph: ox.Store, facts: dict[str, str]) -> list[str]:

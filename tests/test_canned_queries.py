@@ -14,7 +14,6 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pilotkg.graphs import to_store
 from pilotkg.queries import Catalogue
 from pilotkg.sources import load_sources
 
@@ -24,7 +23,7 @@ PILOT = "https://w3id.org/pilotkg/ontology#"
 
 @pytest.fixture(scope="module")
 def run(source_dir: Path):  # type: ignore[no-untyped-def]
-    store = to_store(load_sources(source_dir).knowledge)
+    store = load_sources(source_dir).store
     catalogue = Catalogue(source_dir / "queries")
 
     def rows(name: str, **params: str) -> list[dict[str, str]]:

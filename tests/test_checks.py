@@ -79,7 +79,7 @@ def test_links_find_undescribed_targets_unsourced_entities_and_blank_nodes() -> 
         "source:s a pilot:Source . "
         'region:r a pilot:Region ; rdfs:seeAlso [ rdfs:label "anon" ] .'
     )
-    findings = [(f.focus_node, f.message) for f in check_links(data)]
+    findings = [(f.focus_node, f.message) for f in check_links(to_store(data))]
     region = "<https://w3id.org/pilotkg/id/region/"
     assert any(
         focus == region + "nowhere>" and "described nowhere" in msg for focus, msg in findings

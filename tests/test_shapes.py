@@ -17,8 +17,8 @@ import rdflib
 from rdflib.namespace import SH
 
 from pilotkg.checks import validate_shacl
-from pilotkg.entailment import entailed_triples
-from pilotkg.graphs import from_rdflib, to_rdflib
+from pilotkg.entailment import entail
+from pilotkg.graphs import from_rdflib, to_rdflib, to_store
 from pilotkg.report import Finding
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,9 @@ def all_shapes() -> rdflib.Graph:
 def _with_ontology(data: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:
     """What the build validates: ontology, data, and the data's sub-property entailments."""
     onto, facts = from_rdflib(ontology), from_rdflib(data)
-    return to_rdflib(onto + facts + entailed_triples(onto, facts))
+    knowledge = to_store(onto + facts)
+    entail(knowledge, onto)
+    return to_rdflib(knowledge)
 
 
 def _show(results: list[Finding]) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
 from pilotkg.cli import main
 from pilotkg.errors import SourceError
-from pilotkg.sources import find_source_dir, load_sources
+from pilotkg.sources import find_source_dir, load_sources, parse_turtle
 
 
 def test_malformed_turtle_names_file_line_and_column(source_copy: Path) -> None:
@@ -52,9 +53,27 @@ def test_checkout_is_found_from_inside_it(
 def test_sub_properties_are_made_explicit(source_dir: Path) -> None:
     """A base states pilot:field; the published graph also says pilot:sector, as RDFS would infer."""
     sources = load_sources(source_dir)
-    field = "https://w3id.org/pilotkg/ontology#field"
-    sector = "https://w3id.org/pilotkg/ontology#sector"
-    fields = {(t.subject, t.object) for t in sources.data if t.predicate.value == field}
-    sectors = {(t.subject, t.object) for t in sources.data if t.predicate.value == sector}
+    pilot = "https://w3id.org/pilotkg/ontology#"
+    stated = {t for path in sources.tree.data_files for t in parse_turtle(path)}
+    data = set(sources.data)
+    fields = {(t.subject, t.object) for t in data if t.predicate.value == pilot + "field"}
+    sectors = {(t.subject, t.object) for t in data if t.predicate.value == pilot + "sector"}
     assert fields and fields <= sectors
-    assert all(t not in sources.stated for t in sources.entailed)
+    assert stated <= data and len(data - stated) == sources.entailed > 0
+    sub_property_of = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subPropertyOf")
+    axioms = {(t.subject, t.object) for t in sources.ontology if t.predicate == sub_property_of}
+    for entailed in data - stated:  # each from a stated triple with a sub-property (one step here)
+        assert any(
+            ox.Triple(entailed.subject, sub, entailed.object) in stated
+            for sub, parent in axioms
+            if parent == entailed.predicate
+        ), entailed
+
+
+def test_the_data_view_leaves_out_exactly_the_ontology(source_dir: Path) -> None:
+    sources = load_sources(source_dir)
+    ontology = set(sources.ontology)
+    data = set(sources.data)
+    assert ontology and data and not ontology & data
+    assert ontology | data == set(sources.knowledge)
+    assert len(sources.knowledge) == len(sources.store) == len(ontology) + len(data)

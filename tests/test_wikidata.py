@@ -193,12 +193,11 @@ def test_without_a_task_it_counts_links_offline(tmp_path: Path) -> None:
 
 def test_federated_canned_queries_are_pinned_to_our_linked_items(source_dir) -> None:
     """The SERVICE group asks Wikidata only about items our data links, not about all of Wikidata."""
-    from pilotkg.graphs import to_store
     from pilotkg.queries import Catalogue
     from pilotkg.sources import load_sources
     from pilotkg.wikidata import pin_linked_items
 
-    store = to_store(load_sources(source_dir).knowledge)
+    store = load_sources(source_dir).store
     query = Catalogue(source_dir / "queries").get("wikidata-region-population")
     pinned = pin_linked_items(query.text, store)
     service = pinned[pinned.index("SERVICE <https://query.wikidata.org/sparql>") :]

@@ -119,7 +119,7 @@ def test_a_region_in_the_wrong_country_fails(tmp_path: Path, endpoint: FixtureEn
         "<http://www.wikidata.org/prop/direct/P17> <http://www.wikidata.org/entity/Q148> }"
     )
     source = make_source(tmp_path / "src")
-    entities = read_entities(load_sources(source).stated, KINDS)
+    entities = read_entities(load_sources(source).data, KINDS)
     with FixtureEndpoint(store) as other:
         result = check_links(entities, SparqlClient(other.url, cache_dir=None))
     assert [(m.link.entity.rsplit("/", 1)[-1], m.reason) for m in result.mismatches] == [
@@ -137,7 +137,7 @@ def test_several_sameas_items_on_one_entity_are_reported(
         encoding="utf-8",
     )
     source = make_source(tmp_path / "src", extra)
-    entities = read_entities(load_sources(source).stated, ["region"])
+    entities = read_entities(load_sources(source).data, ["region"])
     result = check_links(entities, SparqlClient(endpoint.url, cache_dir=None))
     reasons = {(m.link.qid, m.reason) for m in result.mismatches}
     assert ("Q16666", "several") in reasons and ("Q42622", "several") in reasons

@@ -70,7 +70,7 @@ LINKABLE = [r for r in ROWS if r.kind in KINDS]
 
 @pytest.fixture(scope="module")
 def entities() -> dict[str, LocalEntity]:
-    return read_entities(load_sources(CHECKOUT_ROOT).stated, KINDS)
+    return read_entities(load_sources(CHECKOUT_ROOT).data, KINDS)
 
 
 def _links(entity: LocalEntity, prop: str) -> set[str]:

@@ -14,7 +14,6 @@ from decimal import Decimal
 import pyoxigraph as ox
 import pytest
 
-from pilotkg.graphs import to_store
 from pilotkg.namespaces import WIKIDATA_ENTITY
 from pilotkg.queries import Catalogue
 from pilotkg.sources import CHECKOUT_ROOT, load_sources
@@ -160,7 +159,7 @@ LOCAL_HALVES = {
 
 @pytest.fixture(scope="module")
 def real() -> ox.Store:
-    return to_store(load_sources(CHECKOUT_ROOT).knowledge)
+    return load_sources(CHECKOUT_ROOT).store
 
 
 @pytest.mark.parametrize("name", sorted(LOCAL_HALVES))

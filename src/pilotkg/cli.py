@@ -16,7 +16,6 @@ from . import pipeline
 from .diff import diff_releases, format_diff, read_release
 from .errors import PilotkgError, QueryError
 from .formats import by_name
-from .graphs import to_store
 from .link_command import link
 from .load_command import load
 from .options import progress, skip_option, source_option
@@ -130,7 +129,7 @@ def query(
         return
     canned = catalogue.get(name)
     text = canned.bind(_parse_params(params))
-    store = to_store(load_sources(root).knowledge)
+    store = load_sources(root).store
     text = pin_linked_items(text, store)
     try:
         results = store.query(text)

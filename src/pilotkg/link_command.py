@@ -110,7 +110,7 @@ def wikidata(
             f"--propose {propose_file}: write proposals outside data/; "
             "curators copy accepted links into data/ by hand"
         )
-    entities = read_entities(load_sources(root).stated, kinds or KINDS)
+    entities = read_entities(load_sources(root).data, kinds or KINDS)
     if not do_check and propose_file is None:
         click.echo(_summary(entities))
         click.echo("(--check asks the endpoint about each link; --propose FILE suggests new ones)")

@@ -11,9 +11,8 @@ import pyoxigraph as ox
 
 from .checks import run_checks, start_checks
 from .errors import CheckFailed
-from .graphs import knowledge_store
 from .namespaces import ONTOLOGY_IRI, OWL
-from .publish import default_base_url, release_files, write_release
+from .publish import default_base_url, render_release, staged_release
 from .report import CheckReport
 from .sources import Sources, load_sources
 from .void import class_counts
@@ -64,7 +63,7 @@ def check(
     """Parse and check; raises SourceError on malformed input, returns the report either way."""
     progress(f"parsing {source_dir}")
     sources = load_sources(source_dir)
-    progress(f"checking {len(sources.data)} data triples")
+    progress(f"checking {len(sources.store)} triples")
     return sources, run_checks(sources, skip=skip)
 
 
@@ -82,47 +81,48 @@ def build(
     skip: tuple[str, ...] = (),
     progress: Progress = _quiet,
 ) -> BuildSummary:
-    """Build a checked release into ``out_dir``; CheckFailed (nothing written) when a check fails.
+    """Build a checked release into ``out_dir``; CheckFailed (nothing changed) when a check fails.
 
-    The release files are rendered in memory while the checks run (see
-    ``checks.RunningChecks``) and written only when every check has passed.
+    The release is written into a staging folder while the checks run (see
+    ``checks.RunningChecks``), and takes the place of ``out_dir`` only when
+    every check has passed.
     """
     started = time.perf_counter()
     progress(f"parsing {source_dir}")
     sources = load_sources(source_dir)
     parsed = time.perf_counter()
-    progress(f"checking {len(sources.data)} data triples while rendering the release")
-    running = start_checks(sources, skip=skip)
-    try:
-        files = release_files(
-            sources,
-            version=ontology_version(sources),
-            base_url=base_url or default_base_url(),
-            progress=progress,
-        )
-    except Exception:
-        # Sources bad enough to break rendering usually fail a check too, which says more.
-        _require_passed(running.report(), out_dir)
-        raise
-    rendered = time.perf_counter()
-    report = running.report()
-    checked = time.perf_counter()
-    _require_passed(report, out_dir)
-    progress(f"writing {len(files)} files to {out_dir}")
-    write_release(files, out_dir)
+    with staged_release(out_dir) as staging:
+        progress(f"checking {len(sources.store)} triples while rendering the release")
+        running = start_checks(sources, skip=skip)
+        try:
+            render_release(
+                sources,
+                staging,
+                version=ontology_version(sources),
+                base_url=base_url or default_base_url(),
+                progress=progress,
+            )
+        except Exception:
+            # Sources bad enough to break rendering usually fail a check too, which says more.
+            _require_passed(running.report(), out_dir)
+            raise
+        rendered = time.perf_counter()
+        report = running.report()
+        checked = time.perf_counter()
+        _require_passed(report, out_dir)
+        progress(f"publishing {out_dir}")
     finished = time.perf_counter()
-    store = knowledge_store(sources)
     return BuildSummary(
         out_dir=out_dir,
-        triples=len(store),
-        entities=class_counts(store),
+        triples=len(sources.store),
+        entities=class_counts(sources.store),
         report=report,
         seconds=finished - started,
         stages={
             "parse": parsed - started,
             "render": rendered - parsed,
             "checks": checked - parsed,
-            "write": finished - checked,
+            "publish": finished - checked,
             **report.seconds,
         },
     )

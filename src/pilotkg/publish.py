@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from .errors import QueryError
 from .formats import GRAPH_FORMATS, Format
-from .graphs import knowledge_store, sorted_triples, to_store
+from .graphs import sorted_triples, to_store
 from .namespaces import BASE, PREFIXES
+from .ntsort import write_sorted_ntriples
 from .queries import Catalogue
 from .sources import Sources
 from .void import Dump, describe_release
@@ -35,20 +36,31 @@ CSV_EXPORTS = ("zones", "bases", "policies", "organisations")
 Progress = Callable[[str], None]
 
 
+def _prefixes(fmt: Format) -> dict[str, str] | None:
+    """The project's prefixes for the formats that abbreviate with them."""
+    return PREFIXES if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+
+
 def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
     """Sorted triples in ``fmt``; Turtle gets the project's prefixes."""
     assert fmt.rdf_format is not None
-    prefixes = PREFIXES if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-    return ox.serialize(triples, format=fmt.rdf_format, prefixes=prefixes) or b""
+    return ox.serialize(triples, format=fmt.rdf_format, prefixes=_prefixes(fmt)) or b""
 
 
-def _gzip(data: bytes) -> bytes:
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _gzip_file(source: Path, target: Path) -> None:
     """Deterministic gzip (no name, no mtime). Level 6, zlib's default: on a 1M-triple
     dump level 9 took 6.1 s instead of 1.9 s for a file 11% smaller (6.5 MB, not 7.3 MB)."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=6) as handle:
-        handle.write(data)
-    return buffer.getvalue()
+    with (
+        source.open("rb") as plain,
+        target.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as packed,
+    ):
+        shutil.copyfileobj(plain, packed, 1 << 20)
 
 
 def ontology_html(ontology_ttl: bytes) -> str:
@@ -66,15 +78,33 @@ def ontology_html(ontology_ttl: bytes) -> str:
         return str(OntPub(ontology=handle.name).make_html())
 
 
-def _dump_files(knowledge: list[ox.Triple]) -> dict[str, tuple[bytes, str]]:
-    files: dict[str, tuple[bytes, str]] = {}
-    for fmt in GRAPH_FORMATS:
-        data = serialize(knowledge, fmt)
-        if fmt.extension == "nt":
-            files[f"{RELEASE_NAME}.nt.gz"] = (_gzip(data), "application/gzip")
-        else:
-            files[f"{RELEASE_NAME}.{fmt.extension}"] = (data, fmt.media_type)
-    return files
+def write_dump(ordered: Path, fmt: Format, folder: Path) -> Dump:
+    """The sorted N-Triples file ``ordered`` written into ``folder`` as the dump in ``fmt``,
+    streamed through pyoxigraph's serialiser (N-Triples itself is gzipped)."""
+    assert fmt.rdf_format is not None
+    if fmt.rdf_format == ox.RdfFormat.N_TRIPLES:
+        name, media_type = f"{RELEASE_NAME}.{fmt.extension}.gz", "application/gzip"
+        _gzip_file(ordered, folder / name)
+    else:
+        name, media_type = f"{RELEASE_NAME}.{fmt.extension}", fmt.media_type
+        triples = (q.triple for q in ox.parse(path=ordered, format=ox.RdfFormat.N_TRIPLES))
+        ox.serialize(triples, output=folder / name, format=fmt.rdf_format, prefixes=_prefixes(fmt))
+    path = folder / name
+    return Dump(name, media_type, path.stat().st_size, _file_sha256(path))
+
+
+def write_dumps(store: ox.Store, folder: Path) -> list[Dump]:
+    """The default graph of ``store`` written into ``folder`` in every graph format, sorted.
+
+    Each dump streams from one sorted N-Triples file (see ``ntsort``) to its
+    file, so no dump is ever held in memory: at a million triples the four of
+    them took about 270 MB as bytes.
+    """
+    with tempfile.TemporaryDirectory(prefix=".dumps-", dir=folder) as scratch:
+        ordered = Path(scratch) / "sorted.nt"
+        write_sorted_ntriples(store, ordered)
+        dumps = [write_dump(ordered, fmt, folder) for fmt in GRAPH_FORMATS]
+    return sorted(dumps, key=lambda dump: dump.filename)
 
 
 def csv_exports(knowledge: list[ox.Triple] | ox.Store, catalogue: Catalogue) -> dict[str, bytes]:
@@ -94,49 +124,51 @@ def csv_exports(knowledge: list[ox.Triple] | ox.Store, catalogue: Catalogue) -> 
     return exports
 
 
-def release_files(
-    sources: Sources, *, version: str, base_url: str, progress: Progress
-) -> dict[str, bytes]:
-    """Every file of the release, by relative path, in memory."""
-    knowledge = sorted_triples(sources.knowledge)
-    ontology = sorted_triples(sources.ontology)
-    progress(f"serialising {len(knowledge)} triples")
-    dumps = _dump_files(knowledge)
-    files = {name: data for name, (data, _media) in dumps.items()}
-    files["ontology.ttl"] = serialize(ontology, GRAPH_FORMATS[0])
+def render_release(
+    sources: Sources, folder: Path, *, version: str, base_url: str, progress: Progress
+) -> None:
+    """Write every file of the release into ``folder`` (an empty one, from ``staged_release``)."""
+    store = sources.store
+    progress(f"serialising {len(store)} triples")
+    dumps = write_dumps(store, folder)
+    digests = {dump.filename: dump.sha256 for dump in dumps}
+
+    def write(name: str, data: bytes) -> None:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        digests[name] = hashlib.sha256(data).hexdigest()
+
+    ontology_ttl = serialize(sorted_triples(sources.ontology), GRAPH_FORMATS[0])
+    write("ontology.ttl", ontology_ttl)
     progress("generating ontology documentation")
-    files["ontology.html"] = ontology_html(files["ontology.ttl"]).encode("utf-8")
+    write("ontology.html", ontology_html(ontology_ttl).encode("utf-8"))
     progress("exporting CSV")
-    store = knowledge_store(sources)
-    files.update(csv_exports(store, Catalogue(sources.tree.query_dir)))
-    described = [
-        Dump(name, media, len(data), hashlib.sha256(data).hexdigest())
-        for name, (data, media) in sorted(dumps.items())
-    ]
+    for name, data in csv_exports(store, Catalogue(sources.tree.query_dir)).items():
+        write(name, data)
     void = describe_release(
-        store=store,
-        total_triples=len(knowledge),
-        version=version,
-        dumps=described,
-        base_url=base_url,
+        store=store, total_triples=len(store), version=version, dumps=dumps, base_url=base_url
     )
-    files["void.ttl"] = serialize(sorted_triples(void), GRAPH_FORMATS[0])
-    files["SHA256SUMS"] = "".join(
-        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
-    ).encode("ascii")
-    return files
+    write("void.ttl", serialize(sorted_triples(void), GRAPH_FORMATS[0]))
+    write(
+        "SHA256SUMS",
+        "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items())).encode("ascii"),
+    )
 
 
-def write_release(files: dict[str, bytes], out_dir: Path) -> None:
-    """Write ``files`` into ``out_dir`` atomically: into a sibling folder first, then swap."""
+@contextmanager
+def staged_release(out_dir: Path) -> Iterator[Path]:
+    """A fresh folder beside ``out_dir`` to write a release into.
+
+    When the block ends normally the folder takes the place of ``out_dir``
+    (the old release is moved aside, then deleted); when it raises, the folder
+    is deleted and ``out_dir`` is untouched.
+    """
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:
-        for name, data in files.items():
-            path = staging / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        yield staging
         if out_dir.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
             out_dir.replace(retired / out_dir.name)

