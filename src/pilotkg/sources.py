@@ -124,6 +124,16 @@ class TripleView:
             if triple not in excluded:
                 yield triple
 
+    def with_predicates(self, predicates: Iterable[str]) -> Iterator[ox.Triple]:
+        """The triples whose predicate is one of ``predicates``, found in the store's index."""
+        for predicate in sorted(predicates):
+            node = ox.NamedNode(predicate)
+            excluded = {t for t in self._excluded if t.predicate == node}
+            for quad in self._store.quads_for_pattern(None, node, None, ox.DefaultGraph()):
+                triple = quad.triple
+                if not excluded or triple not in excluded:
+                    yield triple
+
     def __len__(self) -> int:
         # every excluded triple is in the store: Sources loads the ontology first
         return len(self._store) - len(self._excluded)
