@@ -88,6 +88,28 @@ def test_links_find_undescribed_targets_unsourced_entities_and_blank_nodes() -> 
     assert any(focus == region + "r>" and "blank node" in msg for focus, msg in findings)
 
 
+def test_links_leave_the_ontology_blank_nodes_alone() -> None:
+    """Blank nodes in the triples named as ontology are not data: only the data's are reported."""
+    ontology = turtle('pilot:Zone rdfs:seeAlso [ rdfs:label "a note" ] .')
+    data = turtle(
+        'region:r a pilot:Region ; prov:wasDerivedFrom source:s ; rdfs:seeAlso [ rdfs:label "anon" ] .'
+    )
+    store = to_store(ontology)
+    stored_ontology = [q.triple for q in store]
+    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in data)
+
+    def blank_node_findings(ontology: list[ox.Triple]) -> list[str]:
+        return sorted(
+            f.focus_node for f in check_links(store, ontology) if "blank node" in f.message
+        )
+
+    # the data's anonymous node: once as the object of region:r, once as a subject
+    found = blank_node_findings(stored_ontology)
+    assert found[0] == "<https://w3id.org/pilotkg/id/region/r>" and len(found) == 2
+    assert found[1].startswith("_:")
+    assert len(blank_node_findings([])) == 4, "without the ontology named, its blank node counts"
+
+
 def test_qc_queries_catch_planted_violations(source_dir: Path) -> None:
     data = turtle(
         "region:a owl:sameAs <http://www.wikidata.org/entity/Q1> . region:b owl:sameAs <http://www.wikidata.org/entity/Q1> . "

@@ -68,6 +68,12 @@ def test_every_dump_holds_exactly_the_sources(release: Path, source_dir: Path, d
     assert graph_of(release / dump) == set(sources.knowledge)
 
 
+def test_the_ntriples_dump_is_in_line_order(release: Path) -> None:
+    """Sorted (the order that makes rebuilds byte-identical) and each triple once."""
+    lines = gzip.decompress((release / "pilotkg.nt.gz").read_bytes()).splitlines()
+    assert lines == sorted(lines) and len(lines) == len(set(lines)) > 1000
+
+
 def test_checksums_match_the_files(release: Path) -> None:
     listed = dict(
         reversed(line.split("  ", 1)) for line in (release / "SHA256SUMS").read_text().splitlines()
