@@ -331,10 +331,10 @@ class RunningChecks:
     pyshacl-turbo's native code, which releases the GIL), so it starts at once
     in a thread of its own. The other checks (QC queries, links, HermiT) run on
     the caller's thread when it asks for the ``report()``; until then that
-    thread is free, and ``pipeline.build`` renders the release files in it,
-    writing them only once every check has passed. Two threads, not three:
-    on two cores a third runnable thread only slows SHACL, which is the
-    critical path.
+    thread is free, and ``pipeline.build`` writes the release into a staging
+    folder with it, which takes the place of the old release only once every
+    check has passed. Two threads, not three: on two cores a third runnable
+    thread only slows SHACL, which is the critical path.
     """
 
     def __init__(self, sources: Sources, *, skip: Iterable[str] = ()) -> None:
