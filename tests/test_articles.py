@@ -33,7 +33,7 @@ def unanswered(graph: ox.Store, facts: dict[str, str]) -> list[str]:
 
 SEED_000 = {  # 36Kr / Urban Evolution Theory, October 2025: the pilot test bases
     "automobile base launched on 16 October 2025": 'base:manufacturing-automobile pilot:launchDate "2025-10-16"^^xsd:date ; pilot:direction sector:automobile ; pilot:field sector:manufacturing',
-    "mobile-terminal base approved, built jointly by Dongguan and Shenzhen": "base:consumption-mobile-terminal pilot:locatedIn region:dongguan , region:shenzhen ; pilot:approvalDate ?a ; pilot:constructionStartDate ?c ; pilot:direction sector:mobile-terminal ; pilot:field sector:consumption",
+    "mobile-terminal base approved, built jointly by Dongguan and Shenzhen": "base:consumption-mobile-terminal pilot:locatedIn region:dongguan , region:shenzhen ; pilot:direction sector:mobile-terminal ; pilot:field sector:consumption ; rdfs:comment ?c . FILTER(CONTAINS(?c, '近日正式获批'))",
     "State Council issued the AI+ Opinions in August 2025": 'policy:ai-plus-opinions pilot:issuedBy organisation:state-council ; pilot:publicationDate ?d . FILTER(STRSTARTS(STR(?d), "2025-08"))',
     "the Opinions call for national AI application pilot test bases": "policy:ai-plus-opinions pilot:callsFor programme:ai-application-pilot-test-bases",
     "power base led by China Southern Power Grid, launched 27 July": 'base:energy-power pilot:leadOrganisation organisation:china-southern-power-grid ; pilot:launchDate "2025-07-27"^^xsd:date ; pilot:direction sector:power ; pilot:field sector:energy',

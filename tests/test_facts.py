@@ -227,6 +227,10 @@ def test_low_confidence_and_not_found_facts_stay_out(graph: ox.Store) -> None:
     assert not ask(graph, "zone:shanghai-pudong pilot:approvalDate ?d"), (
         "Pudong's approval date was not found"
     )
+    assert not ask(
+        graph,
+        "base:consumption-mobile-terminal pilot:approvalDate|pilot:constructionStartDate ?d",
+    ), "the mobile-terminal base was approved and begun 'recently' before an October 2025 report"
     assert not ask(graph, "base:manufacturing-automobile pilot:locatedIn region:beijing"), (
         "the launch venue is not the base's location"
     )
