@@ -217,6 +217,20 @@ def test_programmes_with_counts(run) -> None:
     }
 
 
+def test_programmes_date_range_skips_undated_designations(run) -> None:
+    """The mobile-terminal base has no date; the bases still span the first launches
+    (27 July 2025, power and finance) to Hangzhou's launch (16 May 2026)."""
+    spans = {
+        r["programme"].removeprefix(ID): (r.get("earliest"), r.get("latest"))
+        for r in run("programmes")
+    }
+    assert spans["programme/ai-application-pilot-test-bases"] == ("2025-07-27", "2026-05-16")
+    assert spans["programme/most-ai-innovation-development-pilot-zones"] == (
+        "2019-02",
+        "2021-12-07",
+    )
+
+
 def test_ai_plus_measures(run) -> None:
     rows = run("ai-plus-measures")
     actions = [r["label_zh"] for r in rows if r["kind"] == "key action"]
