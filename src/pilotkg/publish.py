@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from .errors import QueryError
 from .formats import GRAPH_FORMATS, Format
-from .graphs import sorted_triples, to_store
+from .graphs import sorted_triples
 from .namespaces import BASE, PREFIXES
 from .ntsort import write_sorted_ntriples
 from .queries import Catalogue
@@ -107,10 +107,8 @@ def write_dumps(store: ox.Store, folder: Path) -> list[Dump]:
     return sorted(dumps, key=lambda dump: dump.filename)
 
 
-def csv_exports(knowledge: list[ox.Triple] | ox.Store, catalogue: Catalogue) -> dict[str, bytes]:
-    """``csv/NAME.csv`` for each export query that the catalogue holds (``knowledge`` as
-    triples, or a store already holding them)."""
-    store = knowledge if isinstance(knowledge, ox.Store) else to_store(knowledge)
+def csv_exports(store: ox.Store, catalogue: Catalogue) -> dict[str, bytes]:
+    """``csv/NAME.csv`` for each export query that the catalogue holds, run on ``store``."""
     exports = {}
     for name in CSV_EXPORTS:
         if name in catalogue.queries:
