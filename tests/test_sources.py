@@ -77,3 +77,15 @@ def test_the_data_view_leaves_out_exactly_the_ontology(source_dir: Path) -> None
     assert ontology and data and not ontology & data
     assert ontology | data == set(sources.knowledge)
     assert len(sources.knowledge) == len(sources.store) == len(ontology) + len(data)
+
+
+def test_the_predicate_index_finds_what_a_full_pass_finds(source_dir: Path) -> None:
+    sources = load_sources(source_dir)
+    wanted = {
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+        "https://w3id.org/pilotkg/ontology#locatedIn",
+        "http://www.w3.org/2000/01/rdf-schema#subClassOf",  # ontology only: excluded from data
+    }
+    found = list(sources.data.with_predicates(wanted))
+    assert len(found) == len(set(found)) > 100
+    assert set(found) == {t for t in sources.data if t.predicate.value in wanted}

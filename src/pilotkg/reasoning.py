@@ -435,7 +435,7 @@ def abstract_abox(ontology: list[ox.Triple], data: Iterable[ox.Triple]) -> list[
     Only the data triples that can matter, or that make the abstraction refuse,
     are read (``_READ`` and the relevant properties), and of those only what
     HermiT can read (``owl_readable``): from a ``TripleView`` through the store's
-    predicate index, which at a million triples reads about a third of them.
+    predicate index (on the 1M synthetic graph, 742k of its 1.16M triples).
     A blank node in a triple that is not read is an individual with no type
     and only unconstrained properties, and changes nothing.
     """
