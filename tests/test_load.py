@@ -7,9 +7,14 @@ from __future__ import annotations
 import base64
 import http.client
 import http.server
+import re
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 
@@ -20,11 +25,17 @@ from SPARQLWrapper import SPARQLExceptions as sparql_errors
 
 from conftest_virtuoso import free_port
 from pilotkg.cli import main
-from pilotkg.loading import load_triples, merged_by_value
+from pilotkg.loading import (
+    STAGING_SEGMENT,
+    load_triples,
+    merged_by_value,
+    new_staging_graph,
+    remove_stale_staging,
+    staging_started,
+)
 from pilotkg.namespaces import XSD
 from pilotkg.queries import parse_query_file
 from pilotkg.store import (
-    STAGING_PREFIX,
     Credentials,
     Endpoints,
     Failure,
@@ -35,8 +46,10 @@ from pilotkg.store import (
     batches,
     classify,
     insert_data,
+    origin,
 )
 from pilotkg.verify import compare_answers, compare_queries, group_concat_columns, term_key
+from sparql_endpoint import Behaviour, OxigraphEndpoint, recording, running
 
 GRAPH = "https://w3id.org/pilotkg/dataset"
 EX = "https://w3id.org/pilotkg/id/"
@@ -292,7 +305,7 @@ def test_a_single_refused_triple_is_named() -> None:
 
 
 def staging_graphs(store: OxigraphRemote) -> set[str]:
-    return {g for g in store.non_empty_graphs() if g.startswith(STAGING_PREFIX)}
+    return {g for g in store.non_empty_graphs() if g.startswith(GRAPH + STAGING_SEGMENT)}
 
 
 @pytest.mark.parametrize("graph_store", [True, False])
@@ -361,7 +374,9 @@ def test_a_failed_add_after_drop_keeps_the_only_copy(remote: OxigraphRemote) -> 
             raise sparql_errors.EndPointInternalError(b"out of space")
 
     remote.before = hook
-    with pytest.raises(StagingKept, match=r"complete data is in <urn:pilotkg:staging:") as caught:
+    with pytest.raises(
+        StagingKept, match=rf"complete data is in <{GRAPH}/pilotkg-staging/2"
+    ) as caught:
         load_triples(remote, NEW, graph=GRAPH)
     kept = staging_graphs(remote)
     assert len(kept) == 1 and remote.graph(kept.pop()) == NEW
@@ -629,3 +644,345 @@ def test_the_default_graph_is_only_for_verifying(fixture_release: Path) -> None:
         "--endpoint", "http://127.0.0.1:9/sparql", "--graph", "default", "--release", str(fixture_release)
     )  # fmt: skip
     assert code == 2 and "--graph default goes only with --verify-only" in output
+
+
+# ---------------------------------------------------------------------- abandoned staging graphs
+# Over HTTP, against a real endpoint (tests/sparql_endpoint.py) on 127.0.0.1.
+
+OTHER_GRAPH = "https://example.org/another-dataset"
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def endpoint() -> Iterator[OxigraphEndpoint]:
+    with running() as started:
+        started.put(GRAPH, OLD)
+        yield started
+
+
+def http_store(endpoint: OxigraphEndpoint, **options: object) -> RemoteStore:
+    return RemoteStore(
+        Endpoints(endpoint.sparql, graph_store=endpoint.store),
+        retry=RetryPolicy(attempts=2, first_delay_s=0.0, sleep=lambda _s: None),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def load_into(endpoint: OxigraphEndpoint, release: Path, *args: str) -> tuple[int, str]:
+    return run_load(
+        "--endpoint", endpoint.sparql, "--graph-store", endpoint.store, "--graph", GRAPH,
+        "--release", str(release), *args,
+    )  # fmt: skip
+
+
+def uploads(endpoint: OxigraphEndpoint) -> int:
+    return sum(seen.path.startswith("/store") for seen in endpoint.seen)
+
+
+def test_staging_graph_names_carry_the_target_the_start_and_a_run_id() -> None:
+    started = datetime(2025, 7, 27, 10, 15, 0, tzinfo=UTC)
+    name = new_staging_graph(GRAPH, now=started)
+    assert re.fullmatch(re.escape(GRAPH) + r"/pilotkg-staging/20250727T101500Z-[0-9a-f]{32}", name)
+    assert staging_started(GRAPH, name) == started
+    assert new_staging_graph(GRAPH, now=started) != name  # two runs in one second differ
+    assert staging_started(OTHER_GRAPH, name) is None
+
+
+@pytest.mark.parametrize(
+    "graph",
+    [
+        f"{GRAPH}/pilotkg-staging/20200101T000000Z-not-a-run-id",
+        f"{GRAPH}/pilotkg-staging/20200101T000000Z-{'a' * 32}/more",
+        f"{GRAPH}/pilotkg-staging/20201399T000000Z-{'a' * 32}",  # no such date
+        f"{GRAPH}/pilotkg-staging/20200101T000000Z-{'A' * 32}",
+        f"{GRAPH}x/pilotkg-staging/20200101T000000Z-{'a' * 32}",
+        f"{GRAPH}/staging/20200101T000000Z-{'a' * 32}",
+        f"urn:pilotkg:staging:{'a' * 32}",
+        GRAPH,
+    ],
+)
+def test_only_names_in_the_exact_scheme_are_taken_as_ours(graph: str) -> None:
+    assert staging_started(GRAPH, graph) is None
+
+
+def test_a_killed_load_leaves_its_staging_graph_and_a_later_load_removes_it(
+    endpoint: OxigraphEndpoint, fixture_release: Path
+) -> None:
+    """The load is really killed (SIGKILL, no clean-up runs) while its MOVE is held."""
+    endpoint.behaviour.hold_updates_starting = "MOVE"
+    killed = subprocess.Popen(
+        [sys.executable, "-c", "from pilotkg.cli import main; main()", "load",
+         "--endpoint", endpoint.sparql, "--graph-store", endpoint.store, "--graph", GRAPH,
+         "--release", str(fixture_release)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert endpoint.behaviour.held.wait(60), "the load never reached its MOVE"
+    finally:
+        killed.kill()
+        killed.wait(30)
+    endpoint.behaviour.hold_updates_starting = None
+    endpoint.behaviour.release.set()
+    [left] = endpoint.graphs() - {GRAPH}
+    started = staging_started(GRAPH, left)
+    assert started is not None and endpoint.graph(left) == NEW
+    assert endpoint.graph(GRAPH) == OLD
+    shared = f"{EX}zone/z3"  # in the old graph and the new: a union shows it twice
+    assert endpoint.union_count(shared) == 2
+
+    # A load right after it: the staging graph may belong to a load still running.
+    code, output = load_into(endpoint, fixture_release)
+    assert code == 0, output
+    assert "left 1 staging graph of" in output and "a load may still be running" in output
+    assert endpoint.graphs() == {GRAPH, left}
+
+    time.sleep(max(0.0, (started + timedelta(seconds=1) - datetime.now(UTC)).total_seconds()))
+    code, output = load_into(endpoint, fixture_release, "--stale-after-s", "1")
+    assert code == 0, output
+    assert f"removed 1 abandoned staging graph of <{GRAPH}>" in output
+    assert endpoint.graphs() == {GRAPH}
+    assert endpoint.graph(GRAPH) == NEW
+    assert endpoint.union_count(shared) == 1
+
+
+def test_an_abandoned_staging_graph_is_removed_by_the_next_load(
+    endpoint: OxigraphEndpoint, fixture_release: Path
+) -> None:
+    abandoned = new_staging_graph(GRAPH, now=LONG_AGO)
+    endpoint.put(abandoned, NEW)  # what a load killed before its MOVE leaves
+    code, output = load_into(endpoint, fixture_release)
+    assert code == 0, output
+    assert output.splitlines()[0] == (
+        f"removed 1 abandoned staging graph of <{GRAPH}> (started more than 3600s ago)"
+    )
+    assert endpoint.graphs() == {GRAPH}
+    assert endpoint.graph(GRAPH) == NEW
+    assert len(list(endpoint.db)) == len(NEW)
+
+
+def test_a_staging_graph_younger_than_the_threshold_is_kept(
+    endpoint: OxigraphEndpoint, fixture_release: Path
+) -> None:
+    live = new_staging_graph(GRAPH, now=datetime.now(UTC) - timedelta(seconds=3500))
+    endpoint.put(live, {triple(1)})  # a concurrent load, 58 minutes in
+    code, output = load_into(endpoint, fixture_release)
+    assert code == 0, output
+    assert endpoint.graph(live) == {triple(1)}
+    assert endpoint.graph(GRAPH) == NEW
+    code, output = run_load("--endpoint", endpoint.sparql, "--graph", GRAPH, "--clean-staging")
+    assert code == 0, output
+    assert f"removed 0 abandoned staging graphs of <{GRAPH}>" in output
+    assert endpoint.graph(live) == {triple(1)}
+
+
+FOREIGN = [
+    f"{GRAPH}/pilotkg-staging/20200101T000000Z-not-a-run-id",
+    f"{GRAPH}/pilotkg-staging/20201399T000000Z-{'a' * 32}",
+    f"{GRAPH}/pilotkg-staging/20200101T000000Z-{'b' * 32}/inside",
+    new_staging_graph(OTHER_GRAPH, now=LONG_AGO),  # another target's: not this load's to judge
+    f"urn:pilotkg:staging:{'c' * 32}",  # the old naming: no age, so no proof it is abandoned
+    "https://example.org/unrelated",
+]
+
+
+def test_graphs_outside_the_naming_scheme_are_never_removed(
+    endpoint: OxigraphEndpoint, fixture_release: Path
+) -> None:
+    for graph in FOREIGN:
+        endpoint.put(graph, {triple(7)})
+    code, output = load_into(endpoint, fixture_release, "--stale-after-s", "0")
+    assert code == 0, output
+    assert "left 3 graphs under" in output and "pilotkg never removes them" in output
+    code, output = run_load(
+        "--endpoint", endpoint.sparql, "--graph", GRAPH, "--clean-staging", "--stale-after-s", "0"
+    )
+    assert code == 0, output
+    assert "removed 0 abandoned staging graphs" in output
+    assert "found 1 staging graph named by an earlier pilotkg" in output
+    assert endpoint.graphs() == {GRAPH, *FOREIGN}
+    assert all(endpoint.graph(graph) == {triple(7)} for graph in FOREIGN)
+    assert endpoint.graph(GRAPH) == NEW
+
+
+def test_clean_staging_removes_abandoned_graphs_without_loading(
+    endpoint: OxigraphEndpoint,
+) -> None:
+    abandoned = [new_staging_graph(GRAPH, now=LONG_AGO + timedelta(days=i)) for i in range(2)]
+    live = new_staging_graph(GRAPH)
+    for graph in [*abandoned, live]:
+        endpoint.put(graph, NEW)
+    code, output = run_load("--endpoint", endpoint.sparql, "--graph", GRAPH, "--clean-staging")
+    assert code == 0, output
+    assert output.splitlines() == [
+        f"removed 2 abandoned staging graphs of <{GRAPH}> (started more than 3600s ago)",
+        f"left 1 staging graph of <{GRAPH}> started less than 3600s ago: a load may still "
+        "be running (--stale-after-s sets the age)",
+    ]
+    assert endpoint.graphs() == {GRAPH, live}
+    assert endpoint.graph(GRAPH) == OLD  # nothing loaded, no release needed
+    assert uploads(endpoint) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--clean-staging", "--verify"), "leave out --verify"),
+        (("--clean-staging", "--verify-only"), "leave out --verify"),
+        (("--clean-staging", "--graph", "default"), "--clean-staging needs the named graph"),
+        (("--graph", f"{GRAPH}/pilotkg-staging/x"), "named like a pilotkg staging graph"),
+        (("--stale-after-s", "-1"), "-1"),
+    ],
+)
+def test_clean_staging_usage_errors_are_one_line(
+    fixture_release: Path, args: tuple[str, ...], says: str
+) -> None:
+    code, output = run_load(
+        "--endpoint", "http://127.0.0.1:9/sparql", "--release", str(fixture_release), *args
+    )
+    assert code == 2 and says in output and "Traceback" not in output
+    # One error line; click's own option checks print a usage hint around theirs.
+    assert sum(line.lower().startswith("error:") for line in output.splitlines()) == 1
+
+
+def test_the_clean_up_is_bounded_in_count_and_time(endpoint: OxigraphEndpoint) -> None:
+    abandoned = [new_staging_graph(GRAPH, now=LONG_AGO + timedelta(hours=i)) for i in range(5)]
+    for graph in abandoned:
+        endpoint.put(graph, {triple(1)})
+    store = http_store(endpoint)
+    nothing = remove_stale_staging(store, GRAPH, budget_s=0)
+    assert nothing.removed == () and nothing.more
+    first = remove_stale_staging(store, GRAPH, limit=3)
+    assert first.removed == tuple(abandoned[:3]) and first.more  # oldest first
+    assert "run `pilotkg load --clean-staging` again for the rest" in first.as_lines()[-1]
+    second = remove_stale_staging(store, GRAPH, limit=3)
+    assert second.removed == tuple(abandoned[3:]) and not second.more
+    assert endpoint.graphs() == {GRAPH}
+
+
+def test_a_load_never_removes_its_own_staging_graph(endpoint: OxigraphEndpoint) -> None:
+    """Even with --stale-after-s 0, which takes every other staging graph as abandoned."""
+    store = http_store(endpoint)
+    summary = load_triples(store, NEW, graph=GRAPH, batch_triples=5, stale_after_s=0)
+    assert summary.cleanup is not None and summary.cleanup.removed == ()
+    assert endpoint.graph(GRAPH) == NEW and endpoint.graphs() == {GRAPH}
+
+
+def test_loading_into_a_staging_graph_name_is_refused(endpoint: OxigraphEndpoint) -> None:
+    with pytest.raises(RemoteStoreError, match="named like a pilotkg staging graph"):
+        load_triples(http_store(endpoint), NEW, graph=new_staging_graph(GRAPH))
+
+
+def test_a_refused_digest_answer_does_not_poison_later_requests(fixture_release: Path) -> None:
+    """urllib's digest handler keeps its count of refusals after it gives up; were it not
+    reset, the staging graph could not be dropped after an upload was refused."""
+    behaviour = Behaviour(auth="digest", password=PASSWORD, refused_paths={"/store"})
+    with running(behaviour) as store:
+        store.put(GRAPH, OLD)
+        code, output = run_load(
+            "--endpoint", store.sparql, "--graph-store", store.store, "--graph", GRAPH,
+            "--user", "loader", "--release", str(fixture_release),
+            env={"PILOTKG_STORE_PASSWORD": PASSWORD},
+        )  # fmt: skip
+        assert store.graphs() == {GRAPH} and store.graph(GRAPH) == OLD
+    assert code == 2
+    assert f"{store.store} refused the credentials of user 'loader' (HTTP 401)" in output
+    assert "could not be removed" not in output
+
+
+# ---------------------------------------------------------------------- redirects
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("http://127.0.0.1/sparql", "http://127.0.0.1:80/other?x=1", True),
+        ("http://Store.Example/sparql", "http://store.example/sparql", True),
+        ("http://127.0.0.1:8890/sparql", "http://127.0.0.1:8891/sparql", False),
+        ("http://store.example/sparql", "https://store.example/sparql", False),
+        ("http://store.example/sparql", "http://store.example.evil/sparql", False),
+        ("http://store.example/sparql", "http://store.example:99999999/sparql", False),
+    ],
+)
+def test_origins(a: str, b: str, same: bool) -> None:
+    assert (origin(a) == origin(b)) is same
+
+
+@pytest.mark.parametrize("path", ["/sparql", "/store"], ids=["endpoint", "graph-store"])
+@pytest.mark.parametrize("status", [302, 307])
+@pytest.mark.parametrize("scheme", ["basic", "digest"])
+def test_credentials_never_follow_a_redirect_to_another_origin(
+    fixture_release: Path, path: str, status: int, scheme: str
+) -> None:
+    """The store redirects to another port, where a listener records what reaches it
+    and asks for digest credentials: no request, and so no Authorization, ever gets there."""
+    with recording() as elsewhere:
+        behaviour = Behaviour(
+            auth=scheme,
+            password=PASSWORD,
+            redirects={path: (status, f"{elsewhere.base}{path}?graph=x")},
+        )
+        with running(behaviour) as store:
+            store.put(GRAPH, OLD)
+            code, output = run_load(
+                "--endpoint", store.sparql, "--graph-store", store.store, "--graph", GRAPH,
+                "--user", "loader", "--auth", scheme, "--release", str(fixture_release),
+                env={"PILOTKG_STORE_PASSWORD": PASSWORD},
+            )  # fmt: skip
+            assert store.graphs() == {GRAPH} and store.graph(GRAPH) == OLD
+        assert elsewhere.authorizations() == []
+        assert elsewhere.seen == []
+    assert code == 2 and "Traceback" not in output
+    [line] = output.strip().splitlines()
+    assert line.startswith(f"error: http://127.0.0.1:{store.base.rsplit(':', 1)[1]}{path} ")
+    assert (
+        f"with a redirect to {elsewhere.base}{path}?graph=x (HTTP {status}), another origin" in line
+    )
+    assert PASSWORD not in output
+    assert base64.b64encode(f"loader:{PASSWORD}".encode()).decode() not in output
+
+
+@pytest.mark.parametrize("scheme", ["basic", "digest"])
+def test_a_same_origin_307_is_followed_with_its_body_and_credentials(
+    fixture_release: Path, scheme: str
+) -> None:
+    with running(Behaviour(auth=scheme, password=PASSWORD)) as store:
+        store.behaviour.redirects["/old-store"] = (307, "/store")
+        code, output = run_load(
+            "--endpoint", store.sparql, "--graph-store", f"{store.base}/old-store",
+            "--graph", GRAPH, "--user", "loader", "--auth", scheme,
+            "--release", str(fixture_release), env={"PILOTKG_STORE_PASSWORD": PASSWORD},
+        )  # fmt: skip
+        assert code == 0, output
+        assert store.graph(GRAPH) == NEW
+        followed = [seen for seen in store.seen if seen.path.startswith("/store")]
+        signed = ["Authorization" in seen.headers for seen in followed]
+        # Basic goes along with the request; digest answers the challenge at the new path.
+        assert all(signed) if scheme == "basic" else any(signed) and not all(signed)
+
+
+def test_a_same_origin_redirect_that_would_drop_the_body_is_refused(
+    fixture_release: Path,
+) -> None:
+    """urllib turns a POST redirected by 302 into a GET without its body: an upload that
+    would "succeed" without sending anything."""
+    with running() as store:
+        store.behaviour.redirects["/old-store"] = (302, f"{store.base}/store")
+        code, output = run_load(
+            "--endpoint", store.sparql, "--graph-store", f"{store.base}/old-store",
+            "--graph", GRAPH, "--release", str(fixture_release),
+        )  # fmt: skip
+        assert store.graphs() == set()
+    assert code == 2 and "Traceback" not in output
+    [line] = output.strip().splitlines()
+    assert "(HTTP 302), pilotkg follows only 307 and 308" in line
+    assert "pass that URL to --graph-store" in line
+
+
+def test_a_hostile_location_cannot_write_to_the_terminal(fixture_release: Path) -> None:
+    """urllib percent-encodes a Location before the message quotes it."""
+    with running() as store:
+        store.behaviour.redirects["/sparql"] = (307, "http://127.0.0.2:1/\x1b[2Jx")
+        code, output = run_load(
+            "--endpoint", store.sparql, "--graph", GRAPH, "--release", str(fixture_release)
+        )
+    assert code == 2 and "\x1b" not in output and "http://127.0.0.2:1/%1B[2Jx" in output

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import socket
 import struct
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -21,11 +25,16 @@ from conftest_virtuoso import Virtuoso
 from pilotkg import pipeline
 from pilotkg.cli import main
 from pilotkg.diff import read_release
-from pilotkg.loading import load_triples
+from pilotkg.loading import (
+    STAGING_SEGMENT,
+    load_triples,
+    new_staging_graph,
+    staging_prefix,
+    staging_started,
+)
 from pilotkg.queries import Catalogue
 from pilotkg.sources import CHECKOUT_ROOT
 from pilotkg.store import (
-    STAGING_PREFIX,
     Credentials,
     Endpoints,
     Failure,
@@ -87,10 +96,10 @@ def by_value(triples: set[ox.Triple]) -> set[tuple[str, str, str]]:
 def staging_graphs(store: RemoteStore) -> list[str]:
     answer = store.query(
         "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
-        f'FILTER(STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
+        f'FILTER(CONTAINS(STR(?g), "{STAGING_SEGMENT}")) }}'
     )
     assert isinstance(answer, ox.QuerySolutions)
-    return [str(row["g"]) for row in answer]
+    return [row["g"].value for row in answer]  # type: ignore[union-attr]
 
 
 @pytest.fixture
@@ -391,3 +400,190 @@ def test_a_wrong_password_says_what_to_fix(
     assert "check --user, the password in $PILOTKG_STORE_PASSWORD and --auth" in output
     assert wrong not in output and "Traceback" not in output
     assert make_store(virtuoso).count(graph) == 0
+
+
+# ---------------------------------------------------------------------- abandoned staging graphs
+
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def entities(tag: str) -> set[ox.Triple]:
+    """Three entities of three triples each, their IRIs unique to one test, so that counting
+    one entity in Virtuoso's default graph (the union of all graphs) sees only this test."""
+    return {
+        ox.Triple(
+            ox.NamedNode(f"https://w3id.org/pilotkg/id/zone/{tag}-{e}"),
+            ox.NamedNode(f"https://w3id.org/pilotkg/ontology#p{p}"),
+            ox.Literal(f"{tag} {e}.{p}"),
+        )
+        for e in range(3)
+        for p in range(3)
+    }
+
+
+def in_default_graph(store: RemoteStore, subject: str) -> int:
+    """Triples about ``subject`` that a query without FROM sees on Virtuoso."""
+    answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ <{subject}> ?p ?o }}")
+    assert isinstance(answer, ox.QuerySolutions)
+    [row] = list(answer)
+    return int(row["n"].value)  # type: ignore[union-attr]
+
+
+def staging_of(store: RemoteStore, target: str) -> list[str]:
+    return [g for g in staging_graphs(store) if g.startswith(staging_prefix(target))]
+
+
+def write_release(triples: set[ox.Triple], path: Path) -> Path:
+    path.write_bytes(ox.serialize(sorted(triples, key=str), format=ox.RdfFormat.N_TRIPLES) or b"")
+    return path
+
+
+class MoveHoldingProxy:
+    """A TCP proxy on 127.0.0.1 that forwards everything except a request holding a MOVE,
+    which it keeps from Virtuoso, so a test can kill the load between staging and swap."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.held = threading.Event()
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = int(self._listener.getsockname()[1])
+        self._sockets: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+        for sock in self._sockets:
+            _reset(sock)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30)
+            self._sockets += [client, upstream]
+            threading.Thread(target=self._requests, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._answers, args=(upstream, client), daemon=True).start()
+
+    def _requests(self, client: socket.socket, upstream: socket.socket) -> None:
+        tail = b""
+        try:
+            while data := client.recv(65536):
+                if b"MOVE <" in tail + data:
+                    self.held.set()
+                    return  # never forwarded; the sockets stay open until close()
+                tail = data[-8:]
+                upstream.sendall(data)
+            upstream.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def _answers(self, upstream: socket.socket, client: socket.socket) -> None:
+        try:
+            while data := upstream.recv(65536):
+                client.sendall(data)
+            client.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def test_a_killed_load_leaves_duplicates_on_virtuoso_until_the_next_load_removes_them(
+    virtuoso: Virtuoso, graph: str, tmp_path: Path
+) -> None:
+    """The load is killed with SIGKILL while its MOVE is held; Virtuoso's default graph then
+    shows each triple twice, until a later load removes the abandoned staging graph."""
+    direct = make_store(virtuoso)
+    triples = entities(uuid.uuid4().hex)
+    entity = next(iter(triples)).subject.value
+    load_triples(direct, triples, graph=graph)  # the last load that went well
+    release = write_release(triples, tmp_path / "release.nt")
+    proxy = MoveHoldingProxy(virtuoso.http_port)
+    base = f"http://127.0.0.1:{proxy.port}"
+    try:
+        killed = subprocess.Popen(
+            [sys.executable, "-c", "from pilotkg.cli import main; main()", "load",
+             "--endpoint", f"{base}/sparql", "--graph-store", f"{base}/sparql-graph-crud",
+             "--graph", graph, "--release", str(release)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            assert proxy.held.wait(60), "the load never reached its MOVE"
+        finally:
+            killed.kill()
+            killed.wait(30)
+        [left] = staging_of(direct, graph)
+        started = staging_started(graph, left)
+        assert started is not None and direct.count(left) == 9
+        assert in_default_graph(direct, entity) == 6  # 3 in the graph, 3 in its leftover
+
+        time.sleep(max(0.0, (started + timedelta(seconds=1) - datetime.now(UTC)).total_seconds()))
+        code, output = run_load(
+            virtuoso, "--graph-store", virtuoso.graph_store_auth, "--graph", graph,
+            "--release", str(release), "--stale-after-s", "1", password=virtuoso.password,
+        )  # fmt: skip
+        assert code == 0, output
+        assert f"removed 1 abandoned staging graph of <{graph}>" in output
+        assert staging_of(direct, graph) == []
+        assert in_default_graph(direct, entity) == 3
+        assert graph_triples(direct, graph) == triples
+    finally:
+        proxy.close()
+        for leftover in staging_of(direct, graph):
+            direct.update(f"DROP SILENT GRAPH <{leftover}>", what="DROP")
+
+
+def test_an_old_staging_graph_on_virtuoso_is_removed_by_the_next_load(
+    virtuoso: Virtuoso, graph: str, tmp_path: Path
+) -> None:
+    direct = make_store(virtuoso)
+    triples = entities(uuid.uuid4().hex)
+    entity = next(iter(triples)).subject.value
+    load_triples(direct, triples, graph=graph)
+    abandoned = new_staging_graph(graph, now=LONG_AGO)
+    direct.upload(abandoned, sorted(triples, key=str))  # what a killed load leaves
+    assert in_default_graph(direct, entity) == 6
+    code, output = run_load(
+        virtuoso, "--graph-store", virtuoso.graph_store_auth, "--graph", graph,
+        "--release", str(write_release(triples, tmp_path / "release.nt")),
+        password=virtuoso.password,
+    )  # fmt: skip
+    assert code == 0, output
+    assert f"removed 1 abandoned staging graph of <{graph}>" in output
+    assert staging_of(direct, graph) == []
+    assert in_default_graph(direct, entity) == 3
+    assert graph_triples(direct, graph) == triples
+
+
+def test_clean_staging_on_virtuoso_removes_only_abandoned_graphs_of_its_own(
+    virtuoso: Virtuoso, graph: str
+) -> None:
+    direct = make_store(virtuoso)
+    other_target = f"{graph}-other"
+    abandoned = new_staging_graph(graph, now=LONG_AGO)
+    kept = [
+        new_staging_graph(graph),  # a load running now
+        f"{staging_prefix(graph)}20200101T000000Z-not-ours",
+        new_staging_graph(other_target, now=LONG_AGO),
+        f"{graph}/pilotkg-staging-not",
+    ]
+    one = [next(iter(entities(uuid.uuid4().hex)))]
+    try:
+        for name in [abandoned, *kept]:
+            direct.upload(name, one)
+        code, output = run_load(
+            virtuoso, "--graph", graph, "--clean-staging", password=virtuoso.password
+        )
+        assert code == 0, output
+        assert f"removed 1 abandoned staging graph of <{graph}>" in output
+        assert "left 1 staging graph of" in output and "left 1 graph under" in output
+        assert direct.count(abandoned) == 0
+        assert [direct.count(name) for name in kept] == [1, 1, 1, 1]
+    finally:
+        for name in [abandoned, *kept]:
+            direct.update(f"DROP SILENT GRAPH <{name}>", what="DROP")

@@ -3,7 +3,8 @@
 The work is done by :mod:`pilotkg.store`, :mod:`pilotkg.loading` and :mod:`pilotkg.verify`; this module turns options into a
 ``RemoteStore``, reads the password from the environment (never from the
 command line, where ``ps`` and shell history would show it), draws the
-progress bar and prints the closing line.
+progress bar and prints the closing line. ``--clean-staging`` removes what
+killed loads left behind (see :mod:`pilotkg.loading`) without loading.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ import pyoxigraph as ox
 
 from .diff import read_release
 from .errors import CheckFailed, UsageError
-from .loading import load_triples
+from .loading import (
+    DEFAULT_STALE_AFTER_S,
+    STAGING_SEGMENT,
+    is_staging_graph,
+    load_triples,
+    remove_stale_staging,
+)
 from .namespaces import DATASET_IRI
 from .options import source_option
 from .queries import Catalogue
@@ -76,9 +83,14 @@ def read_triples(release: Path) -> set[ox.Triple]:
     return read_release(release)
 
 
-def check_graph_iri(graph: str, *, verify_only: bool) -> str | None:
+def check_graph_iri(graph: str, *, verify_only: bool, clean_staging: bool = False) -> str | None:
     """``graph`` if it is an absolute IRI, None for ``default`` (the store's default graph,
     for --verify-only); UsageError otherwise."""
+    if graph == DEFAULT_GRAPH and clean_staging:
+        raise UsageError(
+            "--clean-staging needs the named graph the loads replaced (--graph IRI): "
+            "staging graphs are named after it, and the default graph has none"
+        )
     if graph == DEFAULT_GRAPH:
         if not verify_only:
             raise UsageError(
@@ -92,6 +104,11 @@ def check_graph_iri(graph: str, *, verify_only: bool) -> str | None:
         raise UsageError(f"--graph {graph!r} is not an IRI ({error})") from error
     if ":" not in graph:
         raise UsageError(f"--graph {graph!r} is not an absolute IRI")
+    if is_staging_graph(graph) and not verify_only:
+        raise UsageError(
+            f"--graph {graph!r} is named like a pilotkg staging graph ({STAGING_SEGMENT}): "
+            "pass the graph it was staging for"
+        )
     return graph
 
 
@@ -196,6 +213,18 @@ def _verify(
     help="After loading, run every canned query on the store and on the embedded store; exit 1 on any difference.",
 )
 @click.option("--verify-only", is_flag=True, help="Compare as --verify does, without loading.")
+@click.option(
+    "--stale-after-s",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_STALE_AFTER_S,
+    show_default=True,
+    help="A staging graph of --graph started this many seconds ago or more was abandoned by a killed load, and is removed; keep it above your longest load.",
+)
+@click.option(
+    "--clean-staging",
+    is_flag=True,
+    help="Only remove the abandoned staging graphs of --graph (see --stale-after-s), without loading.",
+)
 def load(
     endpoint: str,
     update_endpoint: str | None,
@@ -210,25 +239,44 @@ def load(
     source: Path | None,
     verify: bool,
     verify_only: bool,
+    stale_after_s: float,
+    clean_staging: bool,
 ) -> None:
     """Replace GRAPH in a remote SPARQL 1.1 store with the release, atomically.
 
     The triples go into a staging graph, are counted there, and replace the
     target in one MOVE; on any failure the target keeps its old contents.
+    Staging graphs that killed loads left behind are removed once they are
+    older than --stale-after-s.
     """
+    if clean_staging and (verify or verify_only):
+        raise UsageError("--clean-staging only removes staging graphs: leave out --verify")
     store = RemoteStore(
         Endpoints(endpoint, update_endpoint, graph_store),
         credentials=credentials_from_env(user, password_env, auth, os.environ),
         timeout_s=timeout_s,
     )
-    target = check_graph_iri(graph, verify_only=verify_only)
+    target = check_graph_iri(graph, verify_only=verify_only, clean_staging=clean_staging)
+    if clean_staging:
+        assert target is not None
+        cleanup = remove_stale_staging(store, target, stale_after_s=stale_after_s, legacy=True)
+        for line in cleanup.as_lines(always=True):
+            click.echo(line)
+        return
     triples = read_triples(release)
     if target is not None and not verify_only:
         batch = batch_triples or store.default_batch_triples
         with progress_bar(len(triples), batch) as advance:
             summary = load_triples(
-                store, triples, graph=target, batch_triples=batch, on_progress=advance
+                store,
+                triples,
+                graph=target,
+                batch_triples=batch,
+                on_progress=advance,
+                stale_after_s=stale_after_s,
             )
+        for line in summary.cleanup.as_lines() if summary.cleanup else []:
+            click.echo(line)
         click.echo(summary.as_text())
     if verify or verify_only:
         _verify(store, triples, source, target)

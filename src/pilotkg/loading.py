@@ -2,21 +2,213 @@
 
 See :mod:`pilotkg.store` for the protocol client; this module holds the
 steps of one load and what to do when one of them fails.
+
+Staging graphs carry their target, their start and their run in their name,
+``<target>/pilotkg-staging/<UTC start, 20250727T101500Z>-<32 hex digits of a random run id>``,
+because a load killed outright (``kill -9``, a lost machine) runs no clean-up
+and leaves its staging graph behind for good; on a store whose default graph
+is the union of all graphs (Virtuoso) every triple of it then shows twice. The
+name is the proof of ownership: only a graph whose whole IRI has that form for
+this target is ever removed, and only once its start is older than a threshold
+(``stale_after_s``), so a load still running elsewhere keeps its graph. Each
+load removes the abandoned graphs of its target first; ``pilotkg load
+--clean-staging`` does only that. Removal is bounded: at most
+``STALE_DROPS_PER_RUN`` graphs and ``CLEANUP_BUDGET_S`` seconds a run.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
 from .graphs import sorted_triples
 from .namespaces import DATE_DATATYPES, XSD
-from .store import STAGING_PREFIX, Failure, RemoteStore, RemoteStoreError, StagingKept, batches
+from .store import Failure, RemoteStore, RemoteStoreError, StagingKept, batches
 from .values import NUMERIC_TYPES, number_key
+
+#: What follows the target's IRI in the name of its staging graphs.
+STAGING_SEGMENT = "/pilotkg-staging/"
+#: How earlier versions named staging graphs: no target, no age, so never removed for you.
+LEGACY_STAGING_PREFIX = "urn:pilotkg:staging:"
+#: A staging graph started longer ago than this is taken as abandoned: far above the
+#: longest load we know of, so a concurrent live load is not touched.
+DEFAULT_STALE_AFTER_S = 3600.0
+#: At most this many abandoned staging graphs are removed per run (the rest next time).
+STALE_DROPS_PER_RUN = 100
+#: No new removal starts after this many seconds of clean-up.
+CLEANUP_BUDGET_S = 300.0
+_STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+_STAGING_TAIL = re.compile(r"(?P<stamp>\d{8}T\d{6}Z)-(?P<run>[0-9a-f]{32})")
+
+
+def staging_prefix(target: str) -> str:
+    """The start every staging graph of ``target`` has."""
+    return target + STAGING_SEGMENT
+
+
+def new_staging_graph(target: str, *, now: datetime | None = None) -> str:
+    """A fresh staging graph name for ``target``: its start (UTC, to the second) and a run id."""
+    started = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"{staging_prefix(target)}{started.strftime(_STAMP_FORMAT)}-{uuid.uuid4().hex}"
+
+
+def staging_started(target: str, graph: str) -> datetime | None:
+    """When the load that made staging graph ``graph`` of ``target`` started, or None when
+    ``graph`` is not one of pilotkg's staging graphs for ``target`` (never to be touched)."""
+    prefix = staging_prefix(target)
+    if not graph.startswith(prefix):
+        return None
+    match = _STAGING_TAIL.fullmatch(graph[len(prefix) :])
+    if match is None:
+        return None
+    try:
+        return datetime.strptime(match["stamp"], _STAMP_FORMAT).replace(tzinfo=UTC)
+    except ValueError:  # 20251399T…: the right shape, no real date
+        return None
+
+
+def is_staging_graph(graph: str) -> bool:
+    """True for an IRI in pilotkg's staging naming: such a graph is never a load's target."""
+    return STAGING_SEGMENT in graph
+
+
+@dataclass(frozen=True)
+class StagingCleanup:
+    """What the removal of abandoned staging graphs of one target did and left."""
+
+    target: str
+    stale_after_s: float
+    removed: tuple[str, ...] = ()
+    #: Ours, but younger than ``stale_after_s``: a load may still be writing them.
+    fresh: tuple[str, ...] = ()
+    #: Under the target's staging prefix but not in pilotkg's naming: never touched.
+    foreign: tuple[str, ...] = ()
+    #: Graphs were left unlisted or unremoved (count or time bound reached).
+    more: bool = False
+    #: Staging graphs in the naming of earlier versions, if they were looked for.
+    legacy: tuple[str, ...] = ()
+
+    def as_lines(self, *, always: bool = False) -> list[str]:
+        """Sentences for the user: none when there was nothing to say, unless ``always``,
+        which reports the number removed even when it is 0 (for --clean-staging)."""
+        lines = []
+        if self.removed or always:
+            lines.append(
+                f"removed {_graphs(len(self.removed), 'abandoned staging')} of <{self.target}> "
+                f"(started more than {self.stale_after_s:g}s ago)"
+            )
+        if self.fresh:
+            lines.append(
+                f"left {_graphs(len(self.fresh), 'staging')} of <{self.target}> started less than "
+                f"{self.stale_after_s:g}s ago: a load may still be running (--stale-after-s sets the age)"
+            )
+        if self.foreign:
+            lines.append(
+                f"left {_graphs(len(self.foreign))} under <{staging_prefix(self.target)}> that are "
+                f"not in pilotkg's staging naming, such as <{self.foreign[0]}>: pilotkg never removes them"
+            )
+        if self.more:
+            lines.append(
+                f"the clean-up stopped at its bound ({STALE_DROPS_PER_RUN} graphs or "
+                f"{CLEANUP_BUDGET_S:g}s a run): run `pilotkg load --clean-staging` again for the rest"
+            )
+        if self.legacy:
+            lines.append(
+                f"found {_graphs(len(self.legacy), 'staging')} named by an earlier pilotkg "
+                f"({LEGACY_STAGING_PREFIX}…, such as <{self.legacy[0]}>): such names carry no "
+                "target or age, so pilotkg leaves them alone; once no load is running, remove "
+                "each with DROP SILENT GRAPH"
+            )
+        return lines
+
+
+def _graphs(count: int, kind: str = "") -> str:
+    """``count`` graphs, in words: "1 staging graph", "2 staging graphs"."""
+    noun = "graph" if count == 1 else "graphs"
+    return f"{count} {kind} {noun}" if kind else f"{count} {noun}"
+
+
+def list_graphs(store: RemoteStore, prefix: str, *, limit: int) -> list[str]:
+    """Up to ``limit`` non-empty named graphs whose IRI starts with ``prefix``, in IRI order
+    (oldest staging graph first, the time stamp being in the name).
+
+    ``GRAPH ?g { ?s ?p ?o }`` rather than ``GRAPH ?g {}``: Virtuoso 7.2 answers the
+    latter with nothing, and a graph without triples duplicates nothing anyway.
+    """
+    text = (
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+        f"FILTER(STRSTARTS(STR(?g), {ox.Literal(prefix)})) }} ORDER BY STR(?g) LIMIT {limit}"
+    )
+    results = store.query(text, what=f"the listing of graphs under <{prefix}>")
+    if not isinstance(results, ox.QuerySolutions):
+        raise RemoteStoreError(f"{store.endpoints.query} answered a SELECT query with no rows")
+    graphs = []
+    for row in results:
+        term = row["g"]
+        if isinstance(term, ox.NamedNode):
+            graphs.append(term.value)
+    return graphs
+
+
+def remove_stale_staging(
+    store: RemoteStore,
+    target: str,
+    *,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    now: datetime | None = None,
+    limit: int = STALE_DROPS_PER_RUN,
+    budget_s: float = CLEANUP_BUDGET_S,
+    legacy: bool = False,
+    own: str | None = None,
+) -> StagingCleanup:
+    """Drop the staging graphs of ``target`` that loads abandoned ``stale_after_s`` ago or more.
+
+    Only graphs ``staging_started`` recognises are touched. At most ``limit``
+    graphs are listed and removed, and none is started after ``budget_s``
+    seconds, so a store full of leftovers cannot hold a load up for long; each
+    DROP is bounded by the store's own timeout and retry policy. ``legacy`` also
+    looks for staging graphs of an earlier pilotkg, to report them. ``own``, the
+    caller's own staging graph, is never removed, whatever ``stale_after_s`` says.
+    """
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    deadline = time.monotonic() + budget_s
+    listed = list_graphs(store, staging_prefix(target), limit=limit + 1)
+    more = len(listed) > limit
+    removed: list[str] = []
+    fresh: list[str] = []
+    foreign: list[str] = []
+    for graph in listed[:limit]:
+        started = staging_started(target, graph)
+        if graph == own:
+            continue
+        if started is None:
+            foreign.append(graph)
+        elif (now - started).total_seconds() < stale_after_s:
+            fresh.append(graph)
+        elif time.monotonic() >= deadline:
+            more = True
+        else:
+            store.update(
+                f"DROP SILENT GRAPH {ox.NamedNode(graph)}",
+                what="DROP of an abandoned staging graph",
+            )
+            removed.append(graph)
+    old = tuple(list_graphs(store, LEGACY_STAGING_PREFIX, limit=limit)) if legacy else ()
+    return StagingCleanup(
+        target,
+        stale_after_s,
+        removed=tuple(removed),
+        fresh=tuple(fresh),
+        foreign=tuple(foreign),
+        more=more,
+        legacy=old,
+    )
 
 
 @dataclass(frozen=True)
@@ -29,6 +221,7 @@ class LoadSummary:
     seconds: float
     method: str
     swap: str
+    cleanup: StagingCleanup | None = None
 
     def as_text(self) -> str:
         rate = self.triples / self.seconds if self.seconds > 0 else 0.0
@@ -49,17 +242,21 @@ def load_triples(
     graph: str,
     batch_triples: int | None = None,
     on_progress: Callable[[int], None] = _ignore,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
 ) -> LoadSummary:
     """Replace ``graph`` in ``store`` with ``triples``, atomically (see the module docstring).
 
     ``on_progress`` is called with the number of triples each finished batch held.
+    Staging graphs of ``graph`` abandoned ``stale_after_s`` seconds ago or more are
+    removed first.
     """
     started = time.perf_counter()
     unique = sorted_triples(triples)
     _refuse_unloadable(unique, graph)
-    staging = f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+    staging = new_staging_graph(graph)
     # A first, harmless write: wrong credentials or URLs fail here, before anything exists.
     store.update(f"DROP SILENT GRAPH {ox.NamedNode(staging)}", what="a first write")
+    cleanup = remove_stale_staging(store, graph, stale_after_s=stale_after_s, own=staging)
     try:
         for batch in batches(unique, batch_triples or store.default_batch_triples):
             store.upload(staging, batch)
@@ -86,6 +283,7 @@ def load_triples(
         seconds=time.perf_counter() - started,
         method="Graph Store protocol" if store.uses_graph_store else "INSERT DATA",
         swap=swap,
+        cleanup=cleanup,
     )
 
 
@@ -93,6 +291,12 @@ def _refuse_unloadable(triples: Sequence[ox.Triple], graph: str) -> None:
     if not triples:
         raise RemoteStoreError("the release holds no triples: nothing to load")
     ox.NamedNode(graph)  # raises ValueError for a malformed IRI; the command checks it first
+    if is_staging_graph(graph):
+        # Loading into it would let the clean-up of another target remove it.
+        raise RemoteStoreError(
+            f"<{graph}> is named like a pilotkg staging graph ({STAGING_SEGMENT}): "
+            "load into the graph it was staging for"
+        )
     if any(
         isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples
     ):
@@ -180,7 +384,8 @@ def _replace(store: RemoteStore, *, target: str, staging: str) -> str:
     except RemoteStoreError as error:
         raise StagingKept(
             f"{error}; the target <{target}> was emptied and the complete data is in <{staging}>: "
-            f"run `ADD {source} TO {destination}` there, or load again",
+            f"run `ADD {source} TO {destination}` there, or load again (a load more than "
+            "--stale-after-s seconds later removes that staging graph)",
             failure=error.failure,
             status=error.status,
         ) from None
@@ -212,6 +417,7 @@ def _drop_staging(store: RemoteStore, staging: str, *, after: BaseException) -> 
         why = "the same error" if str(cleanup) == str(after) else str(cleanup)
         return (
             f"The target graph was not changed, but the staging graph <{staging}> could not be "
-            f"removed ({why}): remove it with DROP SILENT GRAPH <{staging}>"
+            f"removed ({why}): remove it with DROP SILENT GRAPH <{staging}>, or let a load "
+            "more than --stale-after-s seconds later remove it"
         )
     return None

@@ -14,7 +14,7 @@ Why it works the way it does:
   host) stop at once with a sentence that says what to change.
 - **Two ways in.** The SPARQL 1.1 Graph Store HTTP Protocol (one N-Triples POST
   per batch) where the store offers it (``--graph-store``), else ``INSERT DATA``
-  batches over SPARQL Update through SPARQLWrapper. A batch the store refuses
+  batches over SPARQL Update. A batch the store refuses
   as too large (Virtuoso's SPARQL compiler gives up near 1,000 triples) is split
   in two and sent again, down to a single triple, whose error then names it.
 - **Checked, not trusted.** The staging graph is counted before the swap and the
@@ -26,6 +26,14 @@ Why it works the way it does:
 - **Secrets stay secret.** The password arrives from the caller (the command
   reads it from the environment), is never part of a URL, and every message
   built from a store's answer is scrubbed of it.
+- **Credentials stay with the store.** Every request, query and update included,
+  goes through one opener of our own, never through urllib's process-wide one
+  (SPARQLWrapper used that, and its basic-auth header followed any redirect to
+  any host). That opener follows a redirect only within the same origin (scheme,
+  host, port) and only when it keeps the request (307, 308); anything else stops
+  with a sentence naming where it pointed. So neither a basic-auth header nor a
+  digest answer is ever sent to a server the user did not name, and a POST is
+  never silently turned into a GET that drops its body.
 
 The steps of a load are in :mod:`pilotkg.loading`; comparing answers with the
 embedded store is :mod:`pilotkg.verify`.
@@ -44,20 +52,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
-from typing import Literal, TypeVar
+from typing import IO, Literal, TypeVar
 
 import pyoxigraph as ox
-from SPARQLWrapper import (
-    CONSTRUCT,
-    INSERT,
-    POST,
-    POSTDIRECTLY,
-    SELECT,
-    TURTLE,
-    URLENCODED,
-    XML,
-    SPARQLWrapper,
-)
 from SPARQLWrapper import SPARQLExceptions as sparql_errors
 
 from .errors import PilotkgError
@@ -68,8 +65,10 @@ T = TypeVar("T")
 #: Triples per request when none is chosen: measured on Virtuoso 7.2 (README, "Use your own triple store").
 GRAPH_STORE_BATCH_TRIPLES = 10_000
 UPDATE_BATCH_TRIPLES = 500
-#: Staging graphs are named under this prefix, so a leftover one is easy to spot.
-STAGING_PREFIX = "urn:pilotkg:staging:"
+#: What queries ask for: SPARQL XML results (every store has them), Turtle for graphs.
+RESULTS_MEDIA_TYPE = "application/sparql-results+xml"
+GRAPH_MEDIA_TYPES = "text/turtle, application/n-triples;q=0.9"
+USER_AGENT = "pilotkg-load/0.1 (https://w3id.org/pilotkg)"
 #: How much of a store's error text a message quotes (Virtuoso echoes the whole request).
 QUOTED_CHARS = 240
 
@@ -84,6 +83,7 @@ class Failure(Enum):
     UNREACHABLE = "unreachable"
     REJECTED = "rejected"
     SERVER = "server error"
+    REDIRECT = "redirect"
 
 
 class RemoteStoreError(PilotkgError):
@@ -101,9 +101,74 @@ class StagingKept(RemoteStoreError):
     """The target was emptied but not refilled: the staging graph holds the only copy."""
 
 
+class RedirectRefused(Exception):
+    """A store answered with a redirect pilotkg will not follow (see the module docstring).
+
+    Raised inside the opener, before any request goes to ``location``, so the
+    credentials of the original request cannot follow it.
+    """
+
+    def __init__(self, url: str, location: str, status: int, *, cross_origin: bool) -> None:
+        super().__init__(f"HTTP {status} redirect from {url} to {location}")
+        self.url = url
+        self.location = location
+        self.status = status
+        self.cross_origin = cross_origin
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """The origin of ``url``: scheme, host and port, the scheme's default port filled in
+    (so ``http://h/`` and ``http://h:80/`` are one origin). A malformed port gives None,
+    which never matches the port of an endpoint that answered."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
+
+
+class SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to the same origin and only when it keeps method and body.
+
+    urllib's own handler follows any host and copies the request's headers, a
+    basic-auth ``Authorization`` among them; for a POST it also turns 301/302/303
+    into a GET without the body, which a store would answer with a harmless 200.
+    """
+
+    max_redirections = 5  # urllib's loop guard (``max_repeats``) still applies
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        cross_origin = origin(newurl) != origin(req.full_url)
+        if cross_origin or code not in (307, 308):
+            fp.close()
+            raise RedirectRefused(req.full_url, newurl, code, cross_origin=cross_origin)
+        # Same origin: the headers a user gave (basic auth among them) may go along;
+        # digest answers are per request and are recomputed by the digest handler.
+        return urllib.request.Request(
+            newurl,
+            data=req.data,
+            headers=dict(req.headers),
+            origin_req_host=req.origin_req_host,
+            unverifiable=True,
+            method=req.get_method(),
+        )
+
+
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 #: Statuses that may mean "this request is too large": a batch so refused is split.
 SPLIT_STATUS = frozenset({400, 413, 414})
+#: SPARQLWrapper's exceptions, classified too: other pilotkg clients raise them, and
+#: so do the tests' stand-in stores.
 _SPARQLWRAPPER_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (sparql_errors.QueryBadFormed, 400),
     (sparql_errors.Unauthorized, 401),
@@ -141,6 +206,8 @@ def classify(error: BaseException, *, reached: bool = True) -> Failure | None:
     A refused connection is transient once the store has answered before (it is
     restarting), and means "unreachable" on first contact (wrong URL, not running).
     """
+    if isinstance(error, RedirectRefused):
+        return Failure.REDIRECT
     status = http_status(error)
     if status is not None:
         return _by_status(status)
@@ -243,11 +310,19 @@ def _store_says(error: BaseException) -> str:
     return ""
 
 
+def _without_userinfo(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 class RemoteStore:
     """A SPARQL 1.1 store reached over HTTP, with retries and readable errors.
 
-    The three ``_send_*`` methods are the only ones that touch the network; tests
-    replace them to run the loader against an in-process store.
+    The three ``_send_*`` methods are the only ones that touch the network, all
+    through ``_open``; tests replace them to run the loader against an in-process
+    store.
     """
 
     def __init__(
@@ -266,6 +341,7 @@ class RemoteStore:
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
         self._reached = False
+        self._digest: urllib.request.HTTPDigestAuthHandler | None = None
         self._opener = self._build_opener()
 
     @property
@@ -311,13 +387,19 @@ class RemoteStore:
             self.upload(graph, triples[half:])
 
     def query(
-        self, text: str, *, default_graph: str | None = None, graph_result: bool = False
+        self,
+        text: str,
+        *,
+        default_graph: str | None = None,
+        graph_result: bool = False,
+        what: str = "a query",
     ) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
-        """Answers to a query, as pyoxigraph terms; ``graph_result`` for CONSTRUCT/DESCRIBE."""
+        """Answers to a query, as pyoxigraph terms; ``graph_result`` for CONSTRUCT/DESCRIBE;
+        ``what`` names the query in messages."""
         data, media_type = self._call(
             lambda: self._send_query(text, default_graph, graph_result),
             url=self.endpoints.query,
-            what="a query",
+            what=what,
         )
         try:
             if graph_result:
@@ -404,6 +486,22 @@ class RemoteStore:
                 f"{what} failed {attempt} times ({status or type(error).__name__}{detail}); "
                 "the store or the network is unstable: try again later"
             )
+        if failure is Failure.REDIRECT:
+            assert isinstance(error, RedirectRefused)
+            # urllib has percent-encoded it, control characters included.
+            location = _without_userinfo(error.location)
+            if len(location) > QUOTED_CHARS:
+                location = location[:QUOTED_CHARS] + "…"
+            why = (
+                "another origin: pilotkg does not follow it, so that the request and its "
+                "credentials never reach a server you did not name"
+                if error.cross_origin
+                else "pilotkg follows only 307 and 308, which keep the request and its body"
+            )
+            return (
+                f"{url} answered {what} with a redirect to {location} (HTTP {error.status}), "
+                f"{why}; if the store lives there, pass that URL to {option}"
+            )
         verb = "failed" if failure is Failure.SERVER else "rejected"
         return f"{url} {verb} {what} (HTTP {status}){detail}"
 
@@ -418,17 +516,29 @@ class RemoteStore:
     # ------------------------------------------------------------------ the network
 
     def _build_opener(self) -> urllib.request.OpenerDirector:
-        handlers: list[urllib.request.BaseHandler] = []
+        """The one opener every request uses: our redirect rule, digest auth when asked.
+
+        Digest passwords are registered for the origins of the configured endpoints
+        only, whatever realm they name, so a challenge from anywhere else gets none.
+        """
+        handlers: list[urllib.request.BaseHandler] = [SameOriginRedirects()]
         if self.credentials is not None and self.credentials.scheme == "digest":
             passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-            passwords.add_password(
-                None,
-                self.endpoints.graph_store or "",
-                self.credentials.user,
-                self.credentials.password,
-            )
-            handlers.append(urllib.request.HTTPDigestAuthHandler(passwords))
+            for url in self._urls():
+                scheme, host, port = origin(url)
+                passwords.add_password(
+                    None,
+                    f"{scheme}://{host}:{port}/",
+                    self.credentials.user,
+                    self.credentials.password,
+                )
+            self._digest = urllib.request.HTTPDigestAuthHandler(passwords)
+            handlers.append(self._digest)
         return urllib.request.build_opener(*handlers)
+
+    def _urls(self) -> list[str]:
+        urls = [self.endpoints.query, self.endpoints.update_url, self.endpoints.graph_store]
+        return [url for url in urls if url is not None]
 
     def _basic_header(self) -> dict[str, str]:
         """Basic auth is sent up front, so large bodies are not sent twice."""
@@ -436,47 +546,51 @@ class RemoteStore:
             return {}
         return {"Authorization": f"Basic {self.credentials.secrets()[1]}"}
 
+    def _open(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[bytes, str]:
+        """POST ``body`` to ``url``; the answer's bytes and media type."""
+        if self._digest is not None:
+            # urllib counts refused digest answers per handler and resets the count only
+            # on success: after one refusal every later request would fail unasked.
+            self._digest.reset_retry_count()
+        all_headers = {"User-Agent": USER_AGENT, **headers, **self._basic_header()}
+        request = urllib.request.Request(url, data=body, method="POST", headers=all_headers)
+        with self._opener.open(request, timeout=self.timeout_s) as response:
+            return response.read(), response.headers.get("Content-Type", "")
+
     def _send_graph(self, graph: str, body: bytes) -> None:
         """POST N-Triples to the Graph Store protocol endpoint (adds to ``graph``)."""
         assert self.endpoints.graph_store is not None
         separator = "&" if "?" in self.endpoints.graph_store else "?"
         url = f"{self.endpoints.graph_store}{separator}{urllib.parse.urlencode({'graph': graph})}"
-        headers = {"Content-Type": "application/n-triples", **self._basic_header()}
-        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-        with self._opener.open(request, timeout=self.timeout_s) as response:
-            response.read()
-
-    def _wrapper(self, url: str) -> SPARQLWrapper:
-        wrapper = SPARQLWrapper(url, updateEndpoint=url)
-        wrapper.setMethod(POST)
-        wrapper.timeout = self.timeout_s  # type: ignore[assignment]  # setTimeout() truncates to int
-        if self.credentials is not None:
-            wrapper.setHTTPAuth(self.credentials.scheme.upper())
-            wrapper.setCredentials(self.credentials.user, self.credentials.password)
-        return wrapper
+        self._open(url, body, {"Content-Type": "application/n-triples"})
 
     def _send_update(self, text: str) -> None:
-        wrapper = self._wrapper(self.endpoints.update_url)
-        wrapper.setRequestMethod(POSTDIRECTLY)  # the body is the update: no URL-encoding
-        wrapper.setQuery(text)
-        wrapper.queryType = INSERT  # any update type: it routes the request as an update
-        wrapper.query().response.read()
+        """SPARQL 1.1 Protocol update: the body is the update, no URL-encoding."""
+        self._open(
+            self.endpoints.update_url,
+            text.encode("utf-8"),
+            {"Content-Type": "application/sparql-update", "Accept": RESULTS_MEDIA_TYPE},
+        )
 
     def _send_query(
         self, text: str, default_graph: str | None, graph_result: bool
     ) -> tuple[bytes, str]:
-        wrapper = self._wrapper(self.endpoints.query)
-        wrapper.setRequestMethod(URLENCODED)
-        wrapper.setReturnFormat(TURTLE if graph_result else XML)
+        """SPARQL 1.1 Protocol query, POSTed as a form (long queries do not fit a URL).
+
+        The caller knows the form of its query, so it says which answer it wants
+        rather than guessing from keywords, which a comment can contain.
+        """
+        fields = [("query", text)]
         if default_graph is not None:
-            wrapper.addDefaultGraph(default_graph)
-        wrapper.setQuery(text)
-        # SPARQLWrapper guesses the form from keywords it finds outside full-line comments,
-        # so a header such as "# description: … construction started …" reads as CONSTRUCT
-        # (and asks for RDF/XML); the caller knows the form, so say it.
-        wrapper.queryType = CONSTRUCT if graph_result else SELECT
-        response = wrapper.query().response
-        return response.read(), response.headers.get("Content-Type", "")
+            fields.append(("default-graph-uri", default_graph))
+        return self._open(
+            self.endpoints.query,
+            urllib.parse.urlencode(fields).encode("ascii"),
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": GRAPH_MEDIA_TYPES if graph_result else RESULTS_MEDIA_TYPE,
+            },
+        )
 
 
 def insert_data(graph: str, triples: Sequence[ox.Triple]) -> str:
