@@ -28,6 +28,7 @@ from ..namespaces import ONTOLOGY_IRI, OWL
 from ..queries import Catalogue
 from ..sources import SourceTree
 from . import canned, dumps, home, pages, sparql
+from .clients import ClientSlots
 from .knowledge import Knowledge
 from .release import Release, open_stores
 from .settings import Settings
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> Starlette:
         knowledge=knowledge,
         catalogue=Catalogue(SourceTree(settings.source_dir).query_dir),
         version=_version(knowledge),
+        client_slots=ClientSlots(settings.max_client_queries),
     )
 
     @asynccontextmanager
@@ -99,6 +101,9 @@ def create_app(settings: Settings) -> Starlette:
             str(stores.worker_path()),
             size=settings.query_workers,
             timeout_s=settings.query_timeout_s,
+            quick_s=settings.quick_query_s,
+            memory_mb=settings.query_memory_mb,
+            federated=bool(settings.service_allowlist),
         )
         try:
             await pool.start()

@@ -20,7 +20,7 @@ from ..errors import QueryError
 from ..formats import GRAPH_FORMATS, RESULTS_FORMATS
 from ..wikidata import pin_linked_items
 from .execution import answer, raw_response
-from .guard import analyse
+from .guard import form_of, tokens
 from .site import site_of
 
 RESERVED = ("format", "lang")
@@ -47,7 +47,7 @@ async def canned(request: Request) -> Response:
         )
     values = {k: v for k, v in request.query_params.items() if k not in RESERVED and v != ""}
     format_name = suffix or request.query_params.get("format") or None
-    graph = analyse(query.text).form in ("construct", "describe")
+    graph = form_of(tokens(query.text)) in ("construct", "describe")
     formats = GRAPH_FORMATS if graph else RESULTS_FORMATS
     query_string = urlencode(values)
     links = [

@@ -5,30 +5,44 @@ Shared by the protocol endpoint (``/sparql``) and the canned queries
 
 =====  ==========================================================================
 400    the query is malformed (the parser's message with line and column)
-403    an update (the endpoint is read-only) or a SERVICE outside the allow-list
+400    the query nests deeper than ``max_query_nesting_levels``
+403    an update (the endpoint is read-only), a SERVICE outside the allow-list, or a
+       SERVICE the guard could not read (see ``guard.py``)
 406    no offered format fits the Accept header or ``?format=``
 413    the query text is longer than ``max_query_bytes``
-422    the result has more than ``max_result_rows`` rows or triples
+422    the result has more than ``max_result_rows`` rows or triples, more than
+       ``max_result_bytes`` bytes, or the query needed more than ``query_memory_mb``
+429    the client already has ``max_client_queries`` queries running (Retry-After)
 502    an allowed SERVICE endpoint failed
-503    the query ran past ``query_timeout_s`` (its worker was killed), or no worker was free
+503    the query ran past ``query_timeout_s`` (its worker was killed), no worker was
+       free, or it became long while every long-query slot was taken (Retry-After)
 =====  ==========================================================================
+
+A client that disconnects while its query runs cancels it: its worker is
+killed and replaced at once, instead of computing an answer no one will read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..formats import GRAPH_FORMATS, RESULTS_FORMATS, Format
-from .guard import analyse
+from . import egress
+from .guard import Verdict, judge
 from .knowledge import TermView
 from .negotiate import HTML, Offer, Page, by_format_parameter, choose, offered_types
 from .site import Site, language
-from .workers import Job, Outcome, PoolBusy, QueryTimeout
+from .workers import Job, LongQueriesBusy, Outcome, PoolBusy, QueryTimeout
+
+#: Rows an HTML result table shows; the rest are a download away (CSV, JSON …).
+HTML_TABLE_ROWS = 500
 
 RESULT_OFFERS: tuple[Format | Page, ...] = (*RESULTS_FORMATS, HTML)
 GRAPH_OFFERS: tuple[Format | Page, ...] = (*GRAPH_FORMATS, HTML)
@@ -41,6 +55,7 @@ class ResultTable:
     variables: list[str]
     rows: list[list[TermView | None]] = field(default_factory=list)
     boolean: bool | None = None
+    total: int = 0  # rows in the whole result; more than len(rows) when the table is cut
 
 
 @dataclass
@@ -100,26 +115,13 @@ async def answer(
             413,
             f"The query is longer than {settings.max_query_bytes} bytes (setting max_query_bytes).",
         )
-    shape = analyse(text)
-    if shape.form == "update":
-        return site.error(
-            request,
-            403,
-            "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR …) is refused. "
-            "Download the dumps under /dumps/ to change a copy of the data.",
-        )
-    refused = shape.refused_services(settings.service_allowlist)
-    if refused:
-        allowed = ", ".join(settings.service_allowlist) or "none"
-        return site.error(
-            request,
-            403,
-            f"SERVICE {refused[0].written} is not allowed: queries may only reach "
-            f"{allowed} (setting service_allowlist). Nothing was sent to it.",
-        )
-    if shape.form in ("construct", "describe"):
+    verdict = judge(text, settings.service_allowlist, max_depth=settings.max_query_nesting_levels)
+    refused = await _refusal(request, site, verdict)
+    if refused is not None:
+        return refused
+    if verdict.form in ("construct", "describe"):
         offers = GRAPH_OFFERS
-    elif shape.form in ("select", "ask"):
+    elif verdict.form in ("select", "ask"):
         offers = RESULT_OFFERS
     else:  # unrecognised: let the parser say what is wrong, whatever the client accepts
         offers = (*RESULTS_FORMATS, *GRAPH_FORMATS, HTML)
@@ -137,10 +139,73 @@ async def answer(
     job_format = offer.name
     if offer is HTML:
         job_format = "ntriples" if offers is GRAPH_OFFERS else "json"
-    job = Job(text, job_format, settings.max_result_rows, default_graphs, named_graphs)
+    job = Job(
+        text,
+        job_format,
+        settings.max_result_rows,
+        default_graphs,
+        named_graphs,
+        max_bytes=settings.max_result_bytes,
+        check_only=verdict.check_only,
+    )
+    client = request.client.host if request.client else ""
+    with site.client_slots.taken(client) as taken:
+        if not taken:
+            return site.error(
+                request,
+                429,
+                f"This client already has {settings.max_client_queries} queries running "
+                "(setting max_client_queries); wait for one to finish.",
+                headers={"Retry-After": "1"},
+            )
+        outcome = await _run(request, site, job, verdict)
+    if isinstance(outcome, Response):
+        return outcome
+    if outcome.status != 200:
+        return site.error(
+            request, outcome.status, _with_context(outcome.message, text), headers=outcome.headers
+        )
+    result = Answer(outcome, offer)
+    if offer is HTML:
+        result.table = await run_in_threadpool(result_table, site, outcome, language(request))
+    return result
+
+
+async def _refusal(request: Request, site: Site, verdict: Verdict) -> Response | None:
+    """The error Response for a query the guard (or the egress check) refuses, else None."""
+    if verdict.form == "update":
+        return site.error(
+            request,
+            403,
+            "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR …) is refused. "
+            "Download the dumps under /dumps/ to change a copy of the data.",
+        )
+    if verdict.status:
+        return site.error(request, verdict.status, verdict.message)
+    if verdict.lane == "federated":
+        opened = egress.parse_networks(site.settings.service_private_networks)
+        problem = await egress.refusal(verdict.endpoints, opened)
+        if problem:
+            return site.error(request, 403, problem)
+    return None
+
+
+async def _run(request: Request, site: Site, job: Job, verdict: Verdict) -> Outcome | Response:
+    """The worker's outcome for ``job``, or an error Response; cancelled if the client leaves."""
+    settings = site.settings
     assert site.pool is not None, "the query pool starts with the app's lifespan"
+    running = asyncio.ensure_future(site.pool.run(job, lane=verdict.lane))
+    watching = asyncio.ensure_future(_disconnected(request))
     try:
-        outcome = await site.pool.run(job)
+        await asyncio.wait({running, watching}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watching.cancel()
+    if not running.done():  # the client went away: stop its query and free the worker now
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        return Response(status_code=499)
+    try:
+        return running.result()
     except QueryTimeout:
         return site.error(
             request,
@@ -148,28 +213,40 @@ async def answer(
             f"The query was stopped after {settings.query_timeout_s:g} s (setting "
             "query_timeout_s). Narrow it, or add LIMIT.",
         )
+    except LongQueriesBusy:
+        return site.error(
+            request,
+            503,
+            f"The query was stopped after {settings.quick_query_s:g} s because "
+            f"{settings.query_workers} long queries are running already (settings "
+            "quick_query_s, query_workers); try again shortly.",
+            headers={"Retry-After": "5"},
+        )
     except PoolBusy:
         return site.error(
             request,
             503,
-            f"All {settings.query_workers} query workers stayed busy for "
-            f"{settings.query_timeout_s:g} s; try again shortly.",
+            f"All query workers stayed busy for {settings.query_timeout_s:g} s; try again shortly.",
             headers={"Retry-After": "5"},
         )
-    if outcome.status != 200:
-        return site.error(request, outcome.status, _with_context(outcome.message, text))
-    result = Answer(outcome, offer)
-    if offer is HTML:
-        result.table = result_table(site, outcome, language(request))
-    return result
+
+
+async def _disconnected(request: Request) -> None:
+    """Return once the client has closed the connection (the request body is already read)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
 
 
 def result_table(site: Site, outcome: Outcome, lang: str) -> ResultTable:
     """The worker's JSON results (or N-Triples graph) as labelled rows for an HTML table."""
     view = site.knowledge.view
     if outcome.form == "graph":
-        table = ResultTable(["subject", "predicate", "object"])
+        table = ResultTable(["subject", "predicate", "object"], total=outcome.rows)
         for quad in ox.parse(outcome.body, format=ox.RdfFormat.N_TRIPLES):
+            if len(table.rows) == HTML_TABLE_ROWS:
+                break
             triple = quad.triple
             table.rows.append(
                 [
@@ -183,8 +260,10 @@ def result_table(site: Site, outcome: Outcome, lang: str) -> ResultTable:
     if isinstance(parsed, ox.QueryBoolean):
         return ResultTable([], boolean=bool(parsed))
     variables = [v.value for v in parsed.variables]
-    table = ResultTable(variables)
+    table = ResultTable(variables, total=outcome.rows)
     for row in parsed:
+        if len(table.rows) == HTML_TABLE_ROWS:
+            break
         table.rows.append([None if row[v] is None else view(row[v], lang) for v in variables])
     return table
 

@@ -10,6 +10,7 @@ documentation lives in the field's metadata, is printed by ``pilotkg serve
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,34 @@ class Settings:
         "Worker processes that run SPARQL queries, i.e. how many queries run at once; "
         "a request waits up to query_timeout_s for a free worker, then gets 503.",
     )
+    quick_query_s: float = _tunable(
+        0.5,
+        "Seconds after which a running query counts as long. At most query_workers long "
+        "queries run at once, so one more worker always stays free for short ones; a query "
+        "that becomes long when that many already run is stopped with 503 and Retry-After.",
+    )
+    query_memory_mb: int = _tunable(
+        1_024,
+        "Memory (MiB of address space) a query worker may take beyond what it uses when idle; "
+        "a query that needs more is stopped, the client gets 422, and the worker is replaced. "
+        "0 leaves workers unbounded.",
+    )
+    max_result_bytes: int = _tunable(
+        16_000_000,
+        "Bytes a query result may take once serialised; a larger one is stopped while it is "
+        "read and the client gets 422. 0 turns the limit off.",
+    )
+    max_client_queries: int = _tunable(
+        4,
+        "Queries one client (peer address) may have running or waiting at once; one more gets "
+        "429 with Retry-After. Behind a reverse proxy every client has the proxy's address: "
+        "raise it there, or 0 turns the limit off.",
+    )
+    max_query_nesting_levels: int = _tunable(
+        64,
+        "How deeply groups, parentheses and brackets may nest in a query text; a deeper one "
+        "gets 400 before it is parsed (the parser recurses once per level).",
+    )
     max_query_bytes: int = _tunable(
         100_000,
         "Largest accepted query text in bytes (UTF-8); a longer one gets 413.",
@@ -65,6 +94,12 @@ class Settings:
         "Endpoints a query may reach through SERVICE, as exact IRIs separated by commas; "
         "any other SERVICE (loopback and private addresses included) is refused with 403 "
         "before a connection is made. Empty refuses every SERVICE.",
+    )
+    service_private_networks: tuple[str, ...] = _tunable(
+        (),
+        "Networks (CIDR, separated by commas) an allowed SERVICE endpoint may resolve to "
+        "although they are private, loopback or link-local, e.g. a Wikidata mirror on the "
+        "local network; by default such an endpoint is refused with 403.",
     )
     page_cache_entries: int = _tunable(
         2_000,
@@ -102,7 +137,16 @@ class Settings:
 def _convert(name: str, raw: str, default: Any) -> Any:
     """``raw`` as the type of ``default``; numbers must not be negative."""
     if isinstance(default, tuple):
-        return tuple(part.strip() for part in raw.replace(" ", ",").split(",") if part.strip())
+        parts = tuple(part.strip() for part in raw.replace(" ", ",").split(",") if part.strip())
+        if name == "service_private_networks":
+            for part in parts:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    raise UsageError(
+                        f"--setting {name} {part!r}: expected a network such as 10.0.0.0/8"
+                    ) from None
+        return parts
     if isinstance(default, str):
         return raw
     kind = "a whole number" if isinstance(default, int) else "a number"
@@ -110,7 +154,7 @@ def _convert(name: str, raw: str, default: Any) -> Any:
         value = int(raw) if isinstance(default, int) else float(raw)
     except ValueError:
         raise UsageError(f"--setting {name} {raw!r}: expected {kind}") from None
-    if value < 0 or (value == 0 and name in {"query_timeout_s", "query_workers"}):
+    if value < 0 or (value == 0 and name in {"query_timeout_s", "query_workers", "quick_query_s"}):
         raise UsageError(f"--setting {name} {raw!r}: expected {kind} above 0")
     return value
 

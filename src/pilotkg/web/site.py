@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..queries import Catalogue
+from .clients import ClientSlots
 from .knowledge import Knowledge, other_language
 from .negotiate import HTML, Page, choose
 from .release import Release, Stores
@@ -53,6 +54,7 @@ class Site:
     version: str
     templates: jinja2.Environment = field(default_factory=template_environment)
     pool: QueryPool | None = None
+    client_slots: ClientSlots = field(default_factory=lambda: ClientSlots(0))
     memo: dict[tuple[str, ...], object] = field(default_factory=dict)
     _pages: OrderedDict[tuple[str, ...], tuple[bytes, str]] = field(default_factory=OrderedDict)
 

@@ -86,6 +86,19 @@ def _graph_parameters(*sources: object) -> tuple[tuple[str, ...], tuple[str, ...
     return tuple(default), tuple(named)
 
 
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The request body, read chunk by chunk; None as soon as it grows past ``limit`` bytes
+    (a chunked body has no Content-Length to check first)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _read_query(
     request: Request, site: Site
 ) -> tuple[str | None, tuple[str, ...], tuple[str, ...]] | Response:
@@ -110,8 +123,8 @@ async def _read_query(
                 "POST a query as application/sparql-query, or as a form "
                 "(application/x-www-form-urlencoded) with a query field.",
             )
-        body = await request.body()
-        if len(body) > site.settings.max_query_bytes * 3 + 4096:  # a form may percent-encode
+        body = await _bounded_body(request, site.settings.max_query_bytes * 3 + 4096)
+        if body is None:  # a form may percent-encode, hence the room above max_query_bytes
             return site.error(request, 413, _too_large(site))
         try:
             text = body.decode("utf-8")

@@ -1,21 +1,30 @@
-"""Run SPARQL queries in worker processes that can be killed.
+"""Run SPARQL queries in worker processes that can be killed, in lanes that keep lookups fast.
 
 pyoxigraph cannot interrupt a query once it runs, in a thread or otherwise, so a
-time limit that really stops a runaway query needs a process to kill. A small
-pool of worker processes each opens the on-disk store read-only; the event loop
-hands a query to an idle worker and waits for its answer up to the time limit.
-On timeout the worker is killed (SIGKILL: RocksDB opened read-only has nothing
-to lose) and a fresh one is started in the background, which takes ~0.1 s, so
-the next query is answered by the other workers meanwhile.
+time limit that really stops a runaway query needs a process to kill. Each
+worker opens the on-disk store read-only behind the walls of ``sandbox.py`` (no
+network unless it is the federated worker, bounded memory, a deep stack). On
+timeout, on a disconnected client, or when a worker dies of a bound (memory, a
+crash), the worker is killed (SIGKILL: RocksDB opened read-only has nothing to
+lose) and a fresh one started in the background.
 
-The row limit is enforced while results are read: the worker stops pulling
-solutions after ``max_rows + 1``, so a huge result is never produced in full.
-This module imports nothing from the web stack, so workers start quickly.
+Fairness: the pool holds ``size + 1`` sealed workers, and at most ``size`` of
+them may be busy with *long* queries, those still running after
+``quick_query_s``. A query that becomes long when ``size`` long ones already
+run is stopped at once (503 with Retry-After), so one worker is always left
+for the short lookups that are most of the traffic: two runaway queries can no
+longer make every other request wait out the time limit.
+
+The row and byte limits are enforced while results are read: the worker stops
+pulling solutions past ``max_rows`` rows or ``max_bytes`` bytes, so a huge
+result is never produced in full, nor sent to the server process. This module
+imports nothing from the web stack, so workers start quickly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -23,12 +32,13 @@ import multiprocessing.connection
 import os
 import signal
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pyoxigraph as ox
 
 from ..formats import by_name
 from ..namespaces import PREFIXES
+from . import sandbox
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 log = logging.getLogger("pilotkg.web")
@@ -43,6 +53,13 @@ class Job:
     max_rows: int
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    max_bytes: int = 0  # 0: no limit on the serialised result
+    check_only: str = ""  # parse only; answer 403 with this message if the engine accepts the text
+
+    @property
+    def digest(self) -> str:
+        """A short hash of the query text, to name it in the log without logging it whole."""
+        return hashlib.sha256(self.query.encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,25 @@ def _too_many(max_rows: int, what: str) -> Outcome:
     )
 
 
+def _too_big(max_bytes: int) -> Outcome:
+    return Outcome(
+        422,
+        message=(
+            f"The query's result is larger than {max_bytes} bytes (setting max_result_bytes), so "
+            "it was stopped. Select fewer or shorter values, or add LIMIT."
+        ),
+    )
+
+
+def _term_bytes(term: Term | None) -> int:
+    """Roughly what a term takes in a serialised result: its text and some markup."""
+    if term is None:
+        return 0
+    if isinstance(term, ox.Triple):
+        return _term_bytes(term.subject) + _term_bytes(term.predicate) + _term_bytes(term.object)
+    return len(term.value) + 16
+
+
 def execute(store: ox.Store, job: Job) -> Outcome:
     """Run ``job`` on ``store`` and serialise its result; errors become an Outcome."""
     try:
@@ -118,11 +154,17 @@ def execute(store: ox.Store, job: Job) -> Outcome:
             default_graph=[ox.NamedNode(g) for g in job.default_graphs] or None,
             named_graphs=[ox.NamedNode(g) for g in job.named_graphs] or None,
         )
+        if job.check_only:  # the engine reads what the guard could not: refuse, never run it
+            return Outcome(403, message=job.check_only)
         return _serialise(results, job)
     except SyntaxError as error:
         return Outcome(400, message=f"Malformed query: {error.msg or error}")
-    except OSError as error:  # a SERVICE call that failed
-        return Outcome(502, message=f"A SERVICE call failed: {error}")
+    except OSError:  # a SERVICE call that failed; its details would map the network behind
+        return Outcome(502, message="A SERVICE call failed: the remote endpoint did not answer.")
+    except MemoryError:
+        return Outcome(
+            422, message="The query needs more memory than setting query_memory_mb allows."
+        )
     except (RuntimeError, ValueError, TypeError) as error:
         return Outcome(400, message=f"The query could not be evaluated: {error}")
 
@@ -135,44 +177,76 @@ def _serialise(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, j
             200, results.serialize(format=fmt.results_format) or b"", fmt.media_type, "boolean", 1
         )
     if isinstance(results, ox.QuerySolutions):
-        fmt = by_name(job.format_name, "results") or by_name("json", "results")
-        assert fmt is not None and fmt.results_format is not None
-        variables = [v.value for v in results.variables]
-        rows: list[ox.QuerySolution] = []
-        for row in results:
-            if len(rows) == job.max_rows:
-                return _too_many(job.max_rows, "rows")
-            rows.append(row)
-        body = solutions_json(variables, rows)
-        if fmt.name != "json":
-            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-            body = parsed.serialize(format=fmt.results_format) or b""
-        return Outcome(200, body, fmt.media_type, "solutions", len(rows))
+        return _serialise_solutions(results, job)
     graph_format = by_name(job.format_name, "graph") or by_name("turtle", "graph")
     assert graph_format is not None and graph_format.rdf_format is not None
     triples: list[ox.Triple] = []
+    size = 0
     for triple in results:
         if len(triples) == job.max_rows:
             return _too_many(job.max_rows, "triples")
+        size += _term_bytes(triple)
+        if job.max_bytes and size > job.max_bytes:
+            return _too_big(job.max_bytes)
         triples.append(triple)
     prefixes = (
         PREFIXES if graph_format.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
     )
     body = ox.serialize(triples, format=graph_format.rdf_format, prefixes=prefixes) or b""
+    if job.max_bytes and len(body) > job.max_bytes:
+        return _too_big(job.max_bytes)
     return Outcome(200, body, graph_format.media_type, "graph", len(triples))
 
 
-def _worker_main(store_path: str, connection: multiprocessing.connection.Connection) -> None:
-    """A worker: open the store read-only, say ready, then answer jobs until the pipe closes."""
+def _serialise_solutions(results: ox.QuerySolutions, job: Job) -> Outcome:
+    fmt = by_name(job.format_name, "results") or by_name("json", "results")
+    assert fmt is not None and fmt.results_format is not None
+    variables = [v.value for v in results.variables]
+    rows: list[ox.QuerySolution] = []
+    size = 0
+    for row in results:
+        if len(rows) == job.max_rows:
+            return _too_many(job.max_rows, "rows")
+        size += sum(_term_bytes(row[name]) for name in variables)
+        if job.max_bytes and size > job.max_bytes:
+            return _too_big(job.max_bytes)
+        rows.append(row)
+    body = solutions_json(variables, rows)
+    if fmt.name != "json":
+        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        body = parsed.serialize(format=fmt.results_format) or b""
+    if job.max_bytes and len(body) > job.max_bytes:
+        return _too_big(job.max_bytes)
+    return Outcome(200, body, fmt.media_type, "solutions", len(rows))
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """How a worker is started: its store, whether it may use the network, its memory bound."""
+
+    store_path: str
+    sealed: bool
+    memory_mb: int
+
+
+def _worker_main(spec: WorkerSpec, connection: multiprocessing.connection.Connection) -> None:
+    """A worker: raise its walls, open the store read-only, say ready, answer jobs until
+    the pipe closes. Jobs run on a deep-stack thread (see ``sandbox``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops workers itself
-    store = ox.Store.read_only(store_path)
-    connection.send("ready")
-    while True:
-        try:
-            job = connection.recv()
-        except (EOFError, OSError):
-            return
-        connection.send(execute(store, job))
+    sealed = sandbox.seal_network() if spec.sealed else False
+    store = ox.Store.read_only(spec.store_path)
+
+    def serve() -> None:
+        sandbox.limit_memory(spec.memory_mb)
+        connection.send(("ready", sealed))
+        while True:
+            try:
+                job = connection.recv()
+            except (EOFError, OSError):
+                return
+            connection.send(execute(store, job))
+
+    sandbox.run_on_deep_stack(serve)
 
 
 # --- the pool, driven from the event loop ---------------------------------------------------
@@ -186,55 +260,106 @@ class PoolBusy(Exception):
     """No worker became free within the time limit."""
 
 
+class LongQueriesBusy(Exception):
+    """A query became long while every slot for long queries was taken; its worker was killed."""
+
+
+Lane = Literal["sealed", "federated"]
+
+
 @dataclass(eq=False)
 class _Worker:
     process: multiprocessing.process.BaseProcess
     connection: multiprocessing.connection.Connection
+    lane: Lane
+    sealed: bool = False
 
 
 class QueryPool:
-    """``size`` worker processes over the store at ``store_path``; ``run`` one job at a time each."""
+    """Sealed workers (``size`` for long queries plus one kept for short ones) and, when
+    ``federated``, one worker that may reach the network, for allowed SERVICE calls."""
 
-    def __init__(self, store_path: str, *, size: int, timeout_s: float) -> None:
+    def __init__(
+        self,
+        store_path: str,
+        *,
+        size: int,
+        timeout_s: float,
+        quick_s: float = 0.5,
+        memory_mb: int = 0,
+        federated: bool = False,
+    ) -> None:
         self.store_path = store_path
         self.size = size
         self.timeout_s = timeout_s
+        self.quick_s = quick_s
+        self.memory_mb = memory_mb
+        self._counts: dict[Lane, int] = {"sealed": size + 1, "federated": 1 if federated else 0}
         self._context = multiprocessing.get_context("spawn")  # no fork of a threaded process
         # LIFO: the most recently used worker is the warmest (its caches, its CPU).
-        self._idle: asyncio.LifoQueue[_Worker] = asyncio.LifoQueue()
+        self._idle: dict[Lane, list[_Worker]] = {"sealed": [], "federated": []}
+        self._changed = asyncio.Condition()
         self._all: set[_Worker] = set()
         self._starting: set[asyncio.Task[None]] = set()
+        self._long = 0
         self.restarts = 0
+        self.deaths: list[tuple[str, int | None]] = []  # (query digest, exit code) of dead workers
 
-    def _spawn(self) -> _Worker:
+    @property
+    def sealed(self) -> bool:
+        """Whether every sealed worker really has no network (False where the kernel refused)."""
+        return all(w.sealed for w in self._all if w.lane == "sealed")
+
+    def _spawn(self, lane: Lane) -> _Worker:
         ours, theirs = self._context.Pipe()
+        spec = WorkerSpec(self.store_path, lane == "sealed", self.memory_mb)
         process = self._context.Process(
-            target=_worker_main, args=(self.store_path, theirs), daemon=True, name="pilotkg-query"
+            target=_worker_main, args=(spec, theirs), daemon=True, name=f"pilotkg-{lane}"
         )
         process.start()
         theirs.close()
-        worker = _Worker(process, ours)
+        worker = _Worker(process, ours, lane)
         self._all.add(worker)
         return worker
 
     async def start(self) -> None:
         """Start every worker and wait until each has opened the store."""
-        workers = [self._spawn() for _ in range(self.size)]
+        workers = [self._spawn(lane) for lane, count in self._counts.items() for _ in range(count)]
         for worker in workers:
             await self._ready(worker)
+        if not self.sealed:
+            log.warning(
+                "query workers could not be moved into a network namespace of their own; "
+                "SERVICE is then guarded by the query check alone"
+            )
 
     async def _ready(self, worker: _Worker) -> None:
-        await self._readable(worker, timeout=60.0)
-        message = worker.connection.recv()
+        if not await self._readable(worker, timeout=60.0):
+            raise RuntimeError("a query worker did not start within 60 s")
+        message, worker.sealed = worker.connection.recv()
         if message != "ready":  # pragma: no cover - a worker that cannot open the store
             raise RuntimeError(f"query worker failed to start: {message!r}")
-        self._idle.put_nowait(worker)
+        await self._release(worker)
+
+    async def _release(self, worker: _Worker) -> None:
+        async with self._changed:
+            self._idle[worker.lane].append(worker)
+            self._changed.notify_all()
+
+    async def _take(self, lane: Lane) -> _Worker:
+        idle = self._idle[lane]
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(lambda: bool(idle)), self.timeout_s)
+            except TimeoutError:
+                raise PoolBusy from None
+            return idle.pop()
 
     def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker`` and start another in the background."""
+        """Kill ``worker`` and start another of its lane in the background."""
         self._kill(worker)
         self.restarts += 1
-        task = asyncio.get_running_loop().create_task(self._ready(self._spawn()))
+        task = asyncio.get_running_loop().create_task(self._ready(self._spawn(worker.lane)))
         self._starting.add(task)
         task.add_done_callback(self._started)
 
@@ -252,8 +377,10 @@ class QueryPool:
         worker.connection.close()
 
     @staticmethod
-    async def _readable(worker: _Worker, *, timeout: float) -> None:
-        """Wait until the worker's pipe has something to read (or was closed)."""
+    async def _readable(worker: _Worker, *, timeout: float) -> bool:
+        """Wait until the worker's pipe has something to read (or was closed); False on timeout."""
+        if timeout <= 0:
+            return worker.connection.poll()
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
         descriptor = worker.connection.fileno()
@@ -265,32 +392,68 @@ class QueryPool:
         loop.add_reader(descriptor, wake)
         try:
             await asyncio.wait_for(ready, timeout)
+            return True
+        except TimeoutError:
+            return False
         finally:
             loop.remove_reader(descriptor)
 
-    async def run(self, job: Job) -> Outcome:
-        """Run ``job`` on a free worker; PoolBusy or QueryTimeout when time runs out."""
-        try:
-            worker = await asyncio.wait_for(self._idle.get(), self.timeout_s)
-        except TimeoutError:
-            raise PoolBusy from None
+    async def run(self, job: Job, *, lane: Lane = "sealed") -> Outcome:
+        """Run ``job`` on a free worker of ``lane``.
+
+        Raises PoolBusy (no worker came free in time), LongQueriesBusy (the query
+        ran past ``quick_s`` while every long-query slot was taken) or QueryTimeout.
+        """
+        if self._counts[lane] == 0:
+            raise PoolBusy
+        worker = await self._take(lane)
+        counted = False
         try:
             worker.connection.send(job)
-            await self._readable(worker, timeout=self.timeout_s)
+            answered = await self._readable(worker, timeout=min(self.quick_s, self.timeout_s))
+            if not answered and lane == "sealed":
+                if self._long >= self.size:
+                    self._replace(worker)
+                    raise LongQueriesBusy
+                self._long += 1
+                counted = True
+            if not answered:
+                answered = await self._readable(worker, timeout=self.timeout_s - self.quick_s)
+            if not answered:
+                self._replace(worker)
+                raise QueryTimeout
             outcome: Outcome = worker.connection.recv()
-        except TimeoutError:
-            self._replace(worker)
-            raise QueryTimeout from None
         except (EOFError, OSError):
-            self._replace(worker)
-            return Outcome(
-                500, message="The query worker stopped unexpectedly (out of memory?); try again."
-            )
+            return self._died(worker, job)
         except asyncio.CancelledError:  # the client went away mid-query: never reuse the worker
             self._replace(worker)
             raise
-        self._idle.put_nowait(worker)
+        finally:
+            if counted:
+                self._long -= 1
+        await self._release(worker)
         return outcome
+
+    def _died(self, worker: _Worker, job: Job) -> Outcome:
+        """The worker died under ``job``: log it with the query's hash, replace it, say why."""
+        worker.process.join(timeout=5)
+        code = worker.process.exitcode
+        self.deaths.append((job.digest, code))
+        self._replace(worker)
+        log.error("query worker died (exit code %s) running query %s", code, job.digest)
+        if code == -signal.SIGABRT:
+            return Outcome(
+                422,
+                message=(
+                    "The query needed more memory than a query may take (setting "
+                    "query_memory_mb), so it was stopped. Narrow it, or add LIMIT."
+                ),
+            )
+        return Outcome(
+            503,
+            message=f"The query worker stopped unexpectedly (query {job.digest}); try again.",
+            headers={"Retry-After": "1"},
+        )
 
     async def close(self) -> None:
         """Stop every worker."""
