@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, RDFXML, TURTLE, XML, SPARQLWrapper
 
-from web_support import RUNAWAY_QUERY, TEST_SETTINGS, LiveServer
+from web_support import RUNAWAY_QUERY, TEST_SETTINGS, Listener, LiveServer
 
 pytest_plugins = ["web_fixtures"]  # the shared fixtures: live_server
 
@@ -108,37 +106,6 @@ def test_row_limit(live_server: LiveServer) -> None:
         timeout=10,
     )
     assert limited.status_code == 200 and len(limited.json()["results"]["bindings"]) == 10
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that counts the connections it receives."""
-
-    def __init__(self) -> None:
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(8)
-        self.socket.settimeout(0.2)
-        self.port = self.socket.getsockname()[1]
-        self.connections = 0
-        self.running = True
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while self.running:
-            try:
-                connection, _ = self.socket.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            connection.close()
-
-    def close(self) -> None:
-        self.running = False
-        self.thread.join(timeout=2)
-        self.socket.close()
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -60,14 +61,67 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class LiveServer:
-    """``pilotkg serve`` in a subprocess on 127.0.0.1."""
+class Listener:
+    """A TCP listener on 127.0.0.1 that counts the connections it receives and answers
+    each with one row of SPARQL JSON results, so that a query that reached it would show it."""
+
+    ROW = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"LEAKED"}}]}}'
 
     def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(64)
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/sparql"
+        self.connections = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while self.running:
+            try:
+                connection, _ = self.socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            with connection:
+                connection.settimeout(2)
+                try:
+                    connection.recv(65536)
+                    connection.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                        + f"Content-Length: {len(self.ROW)}\r\nConnection: close\r\n\r\n".encode()
+                        + self.ROW
+                    )
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(timeout=2)
+        self.socket.close()
+
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class LiveServer:
+    """``pilotkg serve`` in a subprocess on 127.0.0.1, with the test settings and ``extra`` ones."""
+
+    def __init__(self, extra: tuple[tuple[str, str], ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix="pilotkg-serve-", suffix=".log")[1])
-        settings = [arg for name, value in TEST_SETTINGS for arg in ("--setting", name, value)]
+        settings = [
+            arg for name, value in (*TEST_SETTINGS, *extra) for arg in ("--setting", name, value)
+        ]
         command = [
             sys.executable,
             "-m",
@@ -104,6 +158,12 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def __enter__(self) -> LiveServer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
     def children(self) -> list[int]:
         """The server's child processes (its query workers), from /proc."""

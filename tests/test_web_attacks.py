@@ -1,0 +1,383 @@
+"""``pilotkg serve`` attacked as an attacker and a flood of users would: real servers on
+127.0.0.1, a local listener that records every connection a query makes, runaway,
+malformed and oversized requests, clients that hang up.
+
+Each test asserts what must hold (the status, the words, that nothing was
+connected to, that a lookup issued meanwhile still answers within 1 s); none
+times anything for a figure, which is the benchmark's job (``scripts/bench_serve.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from pilotkg.web.workers import Job, QueryPool
+from web_support import Listener, LiveServer, built_source
+
+LOOKUP = "ASK { <https://w3id.org/pilotkg/id/zone/shenzhen> ?p ?o }"
+#: Runs until the time limit on any graph of a few hundred triples (a four-way cross join).
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+#: Grows without bound in memory: a three-way cross join that must be sorted whole.
+CARTESIAN = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 5"
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[Listener]:
+    with Listener() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def allowed() -> Iterator[Listener]:
+    """A listener that is on the server's allow-list (but on a loopback address)."""
+    with Listener() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server(allowed: Listener) -> Iterator[LiveServer]:
+    extra = (
+        ("service_allowlist", f"https://query.wikidata.org/sparql,{allowed.url}"),
+        ("query_memory_mb", "256"),
+        ("max_result_bytes", "1000000"),
+        ("max_client_queries", "3"),
+    )
+    with LiveServer(extra) as running:
+        yield running
+
+
+def lookup_answers_within_1s(server: LiveServer) -> bool:
+    """Whether a lookup query gets its 200 answer within one second."""
+    response = httpx.get(server.url + "/sparql", params={"query": LOOKUP}, timeout=1.0)
+    return response.status_code == 200 and response.json()["boolean"] is True
+
+
+def send_all_ways(server: LiveServer, query: str) -> list[httpx.Response]:
+    """``query`` by GET, by form POST and by direct POST."""
+    url = server.url + "/sparql"
+    return [
+        httpx.get(url, params={"query": query}, timeout=15),
+        httpx.post(url, data={"query": query}, timeout=15),
+        httpx.post(
+            url,
+            content=query.encode(),
+            headers={"Content-Type": "application/sparql-query"},
+            timeout=15,
+        ),
+    ]
+
+
+# --- SERVICE ---------------------------------------------------------------------------------
+
+
+def _bypasses(port: int, server_port: int) -> list[str]:
+    targets = [
+        f"http://127.0.0.1:{port}/sparql",
+        f"http://localhost:{port}/sparql",
+        f"http://0x7f000001:{port}/sparql",
+        f"http://2130706433:{port}/sparql",
+        f"http://127.1:{port}/sparql",
+        f"http://127.0.0.1:{server_port}/sparql",
+    ]
+    out = []
+    for target in targets:
+        out.append(
+            f"SELECT * WHERE {{ BIND(\"0\" AS ?a) FILTER(?a<'>#') SERVICE <{target}> {{ ?x ?p ?o }} }}"
+        )
+        out.append(
+            f"SELECT * WHERE {{ BIND(\"0\" AS ?a) FILTER(?a<'>') SERVICE <{target}> {{ ?x ?p ?o }} "
+            "FILTER(?a!='') }"
+        )
+    return out
+
+
+def test_the_two_bypass_forms_get_403_and_connect_nowhere(
+    server: LiveServer, listener: Listener
+) -> None:
+    for query in _bypasses(listener.port, server.port):
+        for response in send_all_ways(server, query):
+            assert response.status_code == 403, (query, response.status_code, response.text)
+            assert "Nothing was sent" in response.text
+            assert "LEAKED" not in response.text
+    time.sleep(0.3)
+    assert listener.connections == 0
+
+
+_FRAGMENTS = [
+    "<",
+    ">",
+    "'",
+    '"',
+    "'''",
+    '"""',
+    "#",
+    "\n",
+    "\\u003C",
+    "\\u0027",
+    "\\u0023",
+    "\\u0053ERVICE",
+    "?a",
+    "(",
+    ")",
+    "{",
+    "}",
+    " . ",
+    "FILTER(?a<'>#')",
+    "FILTER(?a<'>')",
+    "<x:y#>",
+    "BIND('0' AS ?a)",
+    " ",
+    "\\",
+]
+
+
+def _fuzzed(rng: random.Random, target: str) -> str:
+    before = "".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(0, 6)))
+    after = "".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(0, 6)))
+    keyword = rng.choice(["SERVICE", "service", "SeRvIcE", "SERVICE SILENT", "\\u0053ERVICE"])
+    written = rng.choice([f"<{target}>", "<http:\\u002F\\u002F127.0.0.1" + target[16:] + ">"])
+    return (
+        f"SELECT * WHERE {{ BIND('0' AS ?a) {before} {keyword} {written} {{ ?x ?p ?o }} {after} }}"
+    )
+
+
+def test_fuzzed_texts_around_service_never_connect(server: LiveServer, listener: Listener) -> None:
+    rng = random.Random(20261201)
+    statuses: dict[int, int] = {}
+    with httpx.Client(timeout=15) as client:
+        for _ in range(300):
+            query = _fuzzed(rng, listener.url)
+            response = client.post(server.url + "/sparql", data={"query": query})
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            assert "LEAKED" not in response.text, query
+            assert response.status_code in (200, 400, 403), (query, response.text)
+    time.sleep(0.3)
+    assert listener.connections == 0, statuses
+    assert statuses.get(403, 0) > 0 and statuses.get(400, 0) > 0  # both paths were exercised
+
+
+def test_an_allowed_endpoint_on_a_loopback_address_is_refused(
+    server: LiveServer, allowed: Listener
+) -> None:
+    query = f"SELECT * WHERE {{ SERVICE <{allowed.url}> {{ ?x ?p ?o }} }}"
+    for response in send_all_ways(server, query):
+        assert response.status_code == 403, response.text
+        assert "loopback" in response.text and "service_private_networks" in response.text
+    assert allowed.connections == 0
+
+
+def test_an_allowed_endpoint_in_an_opened_network_is_reached() -> None:
+    """The other side of the wall: with its network opened on purpose, the federated worker
+    does connect, so the refusals above are the walls at work, not a broken SERVICE."""
+    with (
+        Listener() as mirror,
+        LiveServer(
+            (("service_allowlist", mirror.url), ("service_private_networks", "127.0.0.1/32"))
+        ) as opened,
+    ):
+        query = f"SELECT ?x WHERE {{ SERVICE <{mirror.url}> {{ ?x ?p ?o }} }}"
+        response = httpx.post(opened.url + "/sparql", data={"query": query}, timeout=15)
+        assert response.status_code == 200, response.text
+        assert response.json()["results"]["bindings"] == [
+            {"x": {"type": "literal", "value": "LEAKED"}}
+        ]
+        assert mirror.connections == 1
+
+
+@pytest.fixture(scope="module")
+def worker_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An on-disk store of the fixture release, as the server's workers open it."""
+    path = tmp_path_factory.mktemp("store") / "store"
+    store = ox.Store(str(path))
+    store.bulk_load(path=str(built_source() / "dist" / "pilotkg.ttl"), format=ox.RdfFormat.TURTLE)
+    store.flush()
+    del store
+    return path
+
+
+def test_a_sealed_worker_cannot_connect_even_when_the_guard_is_skipped(
+    worker_store: Path, listener: Listener
+) -> None:
+    """Defence in depth: the job goes straight to the pool, as if the guard had been fooled."""
+    query = f"SELECT ?x WHERE {{ SERVICE <{listener.url}> {{ ?x ?p ?o }} }}"
+
+    async def run() -> tuple[int, int, bool]:
+        pool = QueryPool(str(worker_store), size=1, timeout_s=10, federated=True)
+        await pool.start()
+        try:
+            sealed = await pool.run(Job(query, "json", 10), lane="sealed")
+            before = listener.connections
+            federated = await pool.run(Job(query, "json", 10), lane="federated")
+            return sealed.status, federated.status, listener.connections > before
+        finally:
+            await pool.close()
+
+    sealed_status, federated_status, federated_connected = asyncio.run(run())
+    assert sealed_status == 502
+    assert federated_status == 200 and federated_connected  # the same query, the network open
+
+
+# --- bounds ----------------------------------------------------------------------------------
+
+
+def test_a_cartesian_order_by_stops_at_the_memory_bound_while_lookups_answer(
+    server: LiveServer,
+) -> None:
+    answer: list[httpx.Response] = []
+    runaway = threading.Thread(
+        target=lambda: answer.append(
+            httpx.get(server.url + "/sparql", params={"query": CARTESIAN}, timeout=30)
+        )
+    )
+    runaway.start()
+    time.sleep(0.3)
+    assert lookup_answers_within_1s(server)
+    runaway.join(timeout=30)
+    assert answer and answer[0].status_code == 422, answer[0].text if answer else "no answer"
+    assert "query_memory_mb" in answer[0].text
+    assert "query worker died" in server.log.read_text()  # logged, with the query's hash
+    assert lookup_answers_within_1s(server)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE " + "{" * 5000 + "}" * 5000,
+        "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 5000 + "?o" + ")" * 5000 + ") }",
+        "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL { ?s ?p ?o " * 3000 + "}" * 3000 + "}",
+    ],
+)
+def test_deep_nesting_gets_400_before_parsing(server: LiveServer, query: str) -> None:
+    response = httpx.post(server.url + "/sparql", data={"query": query}, timeout=15)
+    assert response.status_code == 400, response.text
+    assert "levels deep" in response.text and "max_query_nesting_levels" not in response.url.path
+    assert lookup_answers_within_1s(server)
+
+
+def test_a_result_over_max_result_bytes_is_stopped(server: LiveServer) -> None:
+    doubled = " ".join(f"BIND(CONCAT(?a{n}, ?a{n}) AS ?a{n + 1})" for n in range(21))
+    query = f'SELECT ?a21 WHERE {{ BIND("x" AS ?a0) {doubled} }}'  # one literal of 2 MiB
+    response = httpx.get(server.url + "/sparql", params={"query": query}, timeout=15)
+    assert response.status_code == 422, response.text[:200]
+    assert "max_result_bytes" in response.text
+    small = query.replace("?a21", "?a10", 1)
+    assert httpx.get(server.url + "/sparql", params={"query": small}, timeout=15).status_code == 200
+
+
+def test_a_chunked_body_is_refused_while_it_is_read(server: LiveServer) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"query=" + quote("SELECT * WHERE { ?s ?p ?o } #").encode()
+        for _ in range(1000):  # 64 MB if it were all read
+            yield b"x" * 65536
+
+    response = httpx.post(
+        server.url + "/sparql",
+        content=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=15,
+    )
+    assert response.status_code == 413
+    assert "max_query_bytes" in response.text
+
+
+# --- fairness --------------------------------------------------------------------------------
+
+
+def _hold(server: LiveServer, query: str) -> socket.socket:
+    """Send ``query`` by GET on a raw connection and leave it open (the answer unread)."""
+    connection = socket.create_connection(("127.0.0.1", server.port))
+    path = "/sparql?query=" + quote(query)
+    connection.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode()
+    )
+    return connection
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1
+    return int(fields[11]) + int(fields[12])
+
+
+def _busy_workers(server: LiveServer) -> set[int]:
+    """The server's child processes that burn CPU over 0.2 s."""
+    before = {pid: _cpu_ticks(pid) for pid in server.children()}
+    time.sleep(0.2)
+    return {pid for pid, ticks in before.items() if _cpu_ticks(pid) - ticks >= 10}
+
+
+def wait_until_idle(server: LiveServer) -> None:
+    """Wait (at most 10 s) until no worker of ``server`` burns CPU and a lookup answers."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _busy_workers(server):
+        time.sleep(0.1)
+    assert lookup_answers_within_1s(server)
+
+
+def test_a_disconnected_client_frees_its_worker_within_1s(server: LiveServer) -> None:
+    wait_until_idle(server)
+    connection = _hold(server, RUNAWAY)
+    time.sleep(0.8)
+    busy = _busy_workers(server)
+    assert len(busy) == 1, busy
+    connection.close()
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline and any(_cpu_ticks(pid) >= 0 for pid in busy):
+        time.sleep(0.05)
+    assert all(_cpu_ticks(pid) < 0 for pid in busy), "the worker outlived its client by 1 s"
+    assert lookup_answers_within_1s(server)
+
+
+def test_two_runaways_leave_a_worker_for_lookups_and_a_third_is_stopped(
+    server: LiveServer,
+) -> None:
+    wait_until_idle(server)
+    held = [_hold(server, RUNAWAY), _hold(server, RUNAWAY.replace("?l", "?m"))]
+    try:
+        time.sleep(0.8)  # both are long by now, in the two long-query slots
+        for _ in range(5):
+            assert lookup_answers_within_1s(server)
+        third = httpx.get(  # another connection, still the same client address
+            server.url + "/sparql", params={"query": RUNAWAY.replace("?l", "?n")}, timeout=10
+        )
+        assert third.status_code == 503, third.text
+        assert "long queries are running" in third.text and third.headers["Retry-After"]
+        assert lookup_answers_within_1s(server)
+    finally:
+        for connection in held:
+            connection.close()
+
+
+def test_one_client_may_run_only_max_client_queries_at_once(server: LiveServer) -> None:
+    wait_until_idle(server)
+    held = [_hold(server, RUNAWAY.replace("?l", f"?l{n}")) for n in range(3)]
+    try:
+        time.sleep(0.3)
+        response = httpx.get(server.url + "/sparql", params={"query": LOOKUP}, timeout=5)
+        assert response.status_code == 429, (response.text, server.log.read_text()[-3000:])
+        assert response.headers["Retry-After"] == "1" and "max_client_queries" in response.text
+    finally:
+        for connection in held:
+            connection.close()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        if (
+            httpx.get(server.url + "/sparql", params={"query": LOOKUP}, timeout=5).status_code
+            == 200
+        ):
+            break
+        time.sleep(0.1)
+    assert lookup_answers_within_1s(server)
