@@ -10,8 +10,15 @@ the machine the server shares with it.
 
     .venv/bin/python scripts/bench_serve.py                # the checkout's release
     .venv/bin/python scripts/bench_serve.py --source tests/data/web --skip shacl --skip qc --skip owl --skip links
+    .venv/bin/python scripts/bench_serve.py --mix --seconds 60   # SPARQL under page traffic
 
-Writes bench/serve.json and bench/serve.md, and prints the table.
+``--mix`` measures what a flood of mixed users does to SPARQL: half of 64
+clients ask for entity pages, half send the lookup query, for ``--seconds``;
+the baseline, in the same run and sitting, is the same 32 lookup clients
+alone. It prints both throughputs and their ratio (the goal: lookups keep at
+least half of their throughput, with no errors).
+
+Writes bench/serve.json and bench/serve.md (bench/serve-mix.* with --mix), and prints the table.
 """
 
 from __future__ import annotations
@@ -117,6 +124,44 @@ async def _run(
     )
 
 
+async def _mix(
+    host: str, port: int, clients: int, seconds: float, with_pages: bool
+) -> tuple[Figures, Figures | None]:
+    """Lookup clients (and as many page clients when ``with_pages``) for ``seconds``."""
+
+    def raw(name: str) -> bytes:
+        path, accept = REQUESTS[name]
+        return f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: {accept}\r\n\r\n".encode()
+
+    started = time.perf_counter()
+    deadline = started + seconds
+    buckets = {"lookup query": ([], [0]), "entity page": ([], [0])}
+    budget = [10**9]  # bounded by the deadline
+    names = ["lookup query"] * clients + (["entity page"] * clients if with_pages else [])
+    await asyncio.gather(
+        *(
+            _client(host, port, raw(name), deadline, budget, *buckets[name])  # type: ignore[arg-type]
+            for name in names
+        )
+    )
+    elapsed = time.perf_counter() - started
+
+    def figures(name: str) -> Figures:
+        latencies, errors = buckets[name]
+        ordered = sorted(latencies)  # type: ignore[type-var]
+        return Figures(
+            request=name + (" (with pages)" if with_pages else " (alone)"),
+            clients=len(names),
+            requests_per_s=round(len(ordered) / elapsed, 1),
+            p50_ms=round(1000 * ordered[len(ordered) // 2], 2),
+            p99_ms=round(1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
+            requests=len(ordered),
+            errors=errors[0],  # type: ignore[index]
+        )
+
+    return figures("lookup query"), figures("entity page") if with_pages else None
+
+
 def _median_figures(name: str, runs: list[Figures]) -> Figures:
     return Figures(
         request=name,
@@ -167,6 +212,33 @@ def _start_server(
     raise SystemExit("pilotkg serve did not start within 300 s")
 
 
+def _run_mix(host: str, port: int, seconds: float, runs: int) -> list[Figures]:
+    """Lookups alone and with pages, alternated ``runs`` times in one sitting; medians and ratio."""
+    asyncio.run(
+        _run(host, port, REQUESTS["lookup query"][0], REQUESTS["lookup query"][1], 4, 1.0, 500)
+    )
+    alone: list[Figures] = []
+    mixed: list[Figures] = []
+    pages: list[Figures] = []
+    for _ in range(runs):
+        alone.append(asyncio.run(_mix(host, port, 32, seconds, with_pages=False))[0])
+        lookups, page_figures = asyncio.run(_mix(host, port, 32, seconds, with_pages=True))
+        mixed.append(lookups)
+        assert page_figures is not None
+        pages.append(page_figures)
+    results = [
+        _median_figures(alone[0].request, alone),
+        _median_figures(mixed[0].request, mixed),
+        _median_figures(pages[0].request, pages),
+    ]
+    ratio = results[1].requests_per_s / results[0].requests_per_s
+    spread = [
+        round(m.requests_per_s / a.requests_per_s, 2) for a, m in zip(alone, mixed, strict=True)
+    ]
+    print(f"lookups with pages / alone: {ratio:.2f} (runs: {spread}); goal >= 0.50", flush=True)
+    return results
+
+
 def _table(figures: list[Figures]) -> str:
     lines = [
         "| request | clients | req/s | p50 ms | p99 ms | errors |",
@@ -196,8 +268,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="longest run, seconds")
     parser.add_argument("--max-requests", type=int, default=20_000, help="most requests in one run")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (the median is kept)")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "serve.json")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--mix",
+        action="store_true",
+        help="SPARQL lookups under page traffic, against lookups alone",
+    )
     args = parser.parse_args()
+    if args.out is None:
+        args.out = ROOT / "bench" / ("serve-mix.json" if args.mix else "serve.json")
 
     process = None
     if args.url:
@@ -210,7 +289,9 @@ def main() -> None:
     load_at_start = os.getloadavg()[0]
     results: list[Figures] = []
     try:
-        for name, (path, accept) in REQUESTS.items():
+        if args.mix:
+            results = _run_mix(host, port, args.seconds, args.runs)
+        for name, (path, accept) in ({} if args.mix else REQUESTS).items():
             asyncio.run(_run(host, port, path, accept, 4, 1.0, 500))  # warm up
             for clients in CONCURRENCY:
                 runs = [

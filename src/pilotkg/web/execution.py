@@ -41,6 +41,8 @@ from .negotiate import HTML, Offer, Page, by_format_parameter, choose, offered_t
 from .site import Site, language
 from .workers import Job, LongQueriesBusy, Outcome, PoolBusy, QueryTimeout
 
+#: How long a query runs before the server starts watching for its client hanging up.
+_WATCH_AFTER_S = 0.05
 #: Rows an HTML result table shows; the rest are a download away (CSV, JSON …).
 HTML_TABLE_ROWS = 500
 
@@ -194,18 +196,18 @@ async def _run(request: Request, site: Site, job: Job, verdict: Verdict) -> Outc
     """The worker's outcome for ``job``, or an error Response; cancelled if the client leaves."""
     settings = site.settings
     assert site.pool is not None, "the query pool starts with the app's lifespan"
-    running = asyncio.ensure_future(site.pool.run(job, lane=verdict.lane))
-    watching = asyncio.ensure_future(_disconnected(request))
+    running = site.pool.submit(job, lane=verdict.lane)
+    watchers: list[asyncio.Task[None]] = []
+
+    def watch() -> None:  # a timer costs the event loop less than a task per quick lookup
+        watchers.append(asyncio.ensure_future(_disconnected(request, running.future)))
+
+    timer = asyncio.get_running_loop().call_later(_WATCH_AFTER_S, watch)
     try:
-        await asyncio.wait({running, watching}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watching.cancel()
-    if not running.done():  # the client went away: stop its query and free the worker now
+        return await running.future
+    except ClientGone:  # the client went away: stop its query and free the worker now
         running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
         return Response(status_code=499)
-    try:
-        return running.result()
     except QueryTimeout:
         return site.error(
             request,
@@ -226,16 +228,28 @@ async def _run(request: Request, site: Site, job: Job, verdict: Verdict) -> Outc
         return site.error(
             request,
             503,
-            f"All query workers stayed busy for {settings.query_timeout_s:g} s; try again shortly.",
+            f"All query workers stayed busy for {settings.query_timeout_s:g} s; "
+            "try again shortly.",
             headers={"Retry-After": "5"},
         )
+    finally:
+        timer.cancel()
+        for watcher in watchers:
+            watcher.cancel()
 
 
-async def _disconnected(request: Request) -> None:
-    """Return once the client has closed the connection (the request body is already read)."""
+class ClientGone(Exception):
+    """The client closed its connection before its query was answered."""
+
+
+async def _disconnected(request: Request, answer: asyncio.Future[Outcome]) -> None:
+    """Fail ``answer`` with ClientGone once the client has closed the connection (the request
+    body is already read, so the next ASGI message is the disconnect)."""
     while True:
         message = await request.receive()
         if message["type"] == "http.disconnect":
+            if not answer.done():
+                answer.set_exception(ClientGone())
             return
 
 

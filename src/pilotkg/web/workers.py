@@ -8,6 +8,11 @@ timeout, on a disconnected client, or when a worker dies of a bound (memory, a
 crash), the worker is killed (SIGKILL: RocksDB opened read-only has nothing to
 lose) and a fresh one started in the background.
 
+Each worker has a dispatcher thread of its own that does the blocking pipe work
+(send, wait, receive, kill, restart) and completes the caller's future, so a
+worker takes its next job the moment it has answered, however busy the event
+loop is with page traffic; the loop only resumes the caller once.
+
 Fairness: the pool holds ``size + 1`` sealed workers, and at most ``size`` of
 them may be busy with *long* queries, those still running after
 ``quick_query_s``. A query that becomes long when ``size`` long ones already
@@ -24,13 +29,17 @@ imports nothing from the web stack, so workers start quickly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import queue
 import signal
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -249,7 +258,7 @@ def _worker_main(spec: WorkerSpec, connection: multiprocessing.connection.Connec
     sandbox.run_on_deep_stack(serve)
 
 
-# --- the pool, driven from the event loop ---------------------------------------------------
+# --- the pool: one thread per worker, so that the event loop never waits on a pipe ----------
 
 
 class QueryTimeout(Exception):
@@ -265,14 +274,178 @@ class LongQueriesBusy(Exception):
 
 
 Lane = Literal["sealed", "federated"]
+#: How often a waiting dispatcher looks whether its client has gone away.
+_CANCEL_POLL_S = 0.05
 
 
 @dataclass(eq=False)
-class _Worker:
-    process: multiprocessing.process.BaseProcess
-    connection: multiprocessing.connection.Connection
-    lane: Lane
-    sealed: bool = False
+class _Request:
+    """A job on its way through a lane's queue, and the future its caller awaits."""
+
+    job: Job
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Outcome]
+    queued: float
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        """Tell the dispatcher the answer is not wanted (it kills the worker if it runs the job)."""
+        self.cancelled.set()
+
+    def settle(self, outcome: Outcome | None = None, error: Exception | None = None) -> None:
+        """Complete the caller's future from the dispatcher thread."""
+
+        def complete() -> None:
+            if self.future.done():
+                return
+            if error is not None:
+                self.future.set_exception(error)
+            else:
+                self.future.set_result(outcome)  # type: ignore[arg-type]
+
+        with contextlib.suppress(RuntimeError):  # a closed loop: the server is stopping
+            self.loop.call_soon_threadsafe(complete)
+
+
+class _Dispatcher:
+    """One worker process and the thread that feeds it jobs from its lane's queue.
+
+    The thread does the blocking pipe work (send, wait, receive) and the kill and
+    restart, so a worker is free for its next job the moment it has answered,
+    whatever the event loop is busy with; the loop only resumes the caller.
+    """
+
+    def __init__(self, pool: QueryPool, lane: Lane) -> None:
+        self.pool = pool
+        self.lane = lane
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.connection: multiprocessing.connection.Connection | None = None
+        self.sealed = False
+        self.thread = threading.Thread(target=self._serve, name=f"pilotkg-{lane}", daemon=True)
+
+    def start_process(self) -> None:
+        """Start the worker process and wait (in this thread) until it has opened the store."""
+        ours, theirs = self.pool.context.Pipe()
+        spec = WorkerSpec(self.pool.store_path, self.lane == "sealed", self.pool.memory_mb)
+        process = self.pool.context.Process(
+            target=_worker_main, args=(spec, theirs), daemon=True, name=f"pilotkg-{self.lane}"
+        )
+        process.start()
+        theirs.close()
+        if not ours.poll(60.0):
+            process.kill()
+            raise RuntimeError("a query worker did not start within 60 s")
+        message, self.sealed = ours.recv()
+        if message != "ready":  # pragma: no cover - a worker that cannot open the store
+            raise RuntimeError(f"query worker failed to start: {message!r}")
+        self.process, self.connection = process, ours
+
+    def kill(self) -> None:
+        process, connection = self.process, self.connection
+        self.process = self.connection = None
+        if process is not None:
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, signal.SIGKILL)
+            process.join(timeout=5)
+        if connection is not None:
+            connection.close()
+
+    def _restart(self) -> None:
+        self.kill()
+        if self.pool.closing:
+            return
+        self.pool.restarts += 1
+        try:
+            self.start_process()
+        except (OSError, RuntimeError) as error:
+            log.error("a replacement query worker failed to start: %s", error)
+
+    def _serve(self) -> None:
+        queue = self.pool.queues[self.lane]
+        while True:
+            request = queue.get()
+            if request is None:  # the pool is closing
+                return
+            if request.cancelled.is_set():
+                continue
+            if time.monotonic() - request.queued > self.pool.timeout_s:
+                request.settle(error=PoolBusy())
+                continue
+            if self.connection is None:
+                self._restart()
+            if self.connection is None:
+                request.settle(Outcome(503, message="No query worker could be started."))
+                continue
+            self._answer(request)
+
+    def _wait(self, request: _Request, seconds: float) -> str:
+        """Wait up to ``seconds`` for the answer: "answered", "cancelled" or "late"."""
+        assert self.connection is not None
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if self.connection.poll(max(0.0, min(left, _CANCEL_POLL_S))):
+                return "answered"
+            if request.cancelled.is_set():
+                return "cancelled"
+            if left <= _CANCEL_POLL_S:
+                return "late"
+
+    def _answer(self, request: _Request) -> None:
+        pool = self.pool
+        assert self.connection is not None
+        counted = False
+        try:
+            self.connection.send(request.job)
+            state = self._wait(request, min(pool.quick_s, pool.timeout_s))
+            if state == "late" and self.lane == "sealed":
+                with pool.lock:
+                    if pool.long_running < pool.size:
+                        pool.long_running += 1
+                        counted = True
+                if not counted:
+                    self._restart()
+                    request.settle(error=LongQueriesBusy())
+                    return
+            if state == "late":
+                state = self._wait(request, pool.timeout_s - pool.quick_s)
+            if state == "cancelled":  # the client went away: its answer is not wanted
+                self._restart()
+                return
+            if state == "late":
+                self._restart()
+                request.settle(error=QueryTimeout())
+                return
+            request.settle(self.connection.recv())
+        except (EOFError, OSError):
+            request.settle(self._died(request.job))
+        finally:
+            if counted:
+                with pool.lock:
+                    pool.long_running -= 1
+
+    def _died(self, job: Job) -> Outcome:
+        """The worker died under ``job``: log it with the query's hash, replace it, say why."""
+        code = None
+        if self.process is not None:
+            self.process.join(timeout=5)
+            code = self.process.exitcode
+        self.pool.deaths.append((job.digest, code))
+        log.error("query worker died (exit code %s) running query %s", code, job.digest)
+        self._restart()
+        if code == -signal.SIGABRT:
+            return Outcome(
+                422,
+                message=(
+                    "The query needed more memory than a query may take (setting "
+                    "query_memory_mb), so it was stopped. Narrow it, or add LIMIT."
+                ),
+            )
+        return Outcome(
+            503,
+            message=f"The query worker stopped unexpectedly (query {job.digest}); try again.",
+            headers={"Retry-After": "1"},
+        )
 
 
 class QueryPool:
@@ -294,170 +467,71 @@ class QueryPool:
         self.timeout_s = timeout_s
         self.quick_s = quick_s
         self.memory_mb = memory_mb
-        self._counts: dict[Lane, int] = {"sealed": size + 1, "federated": 1 if federated else 0}
-        self._context = multiprocessing.get_context("spawn")  # no fork of a threaded process
-        # LIFO: the most recently used worker is the warmest (its caches, its CPU).
-        self._idle: dict[Lane, list[_Worker]] = {"sealed": [], "federated": []}
-        self._changed = asyncio.Condition()
-        self._all: set[_Worker] = set()
-        self._starting: set[asyncio.Task[None]] = set()
-        self._long = 0
+        self.context = multiprocessing.get_context("spawn")  # no fork of a threaded process
+        self.queues: dict[Lane, queue.SimpleQueue[_Request | None]] = {
+            "sealed": queue.SimpleQueue(),
+            "federated": queue.SimpleQueue(),
+        }
+        self.lock = threading.Lock()
+        self.closing = False
+        self.long_running = 0
         self.restarts = 0
         self.deaths: list[tuple[str, int | None]] = []  # (query digest, exit code) of dead workers
+        counts: dict[Lane, int] = {"sealed": size + 1, "federated": 1 if federated else 0}
+        self._dispatchers = [
+            _Dispatcher(self, lane) for lane, count in counts.items() for _ in range(count)
+        ]
+        self._lanes = {lane for lane, count in counts.items() if count}
 
     @property
     def sealed(self) -> bool:
         """Whether every sealed worker really has no network (False where the kernel refused)."""
-        return all(w.sealed for w in self._all if w.lane == "sealed")
-
-    def _spawn(self, lane: Lane) -> _Worker:
-        ours, theirs = self._context.Pipe()
-        spec = WorkerSpec(self.store_path, lane == "sealed", self.memory_mb)
-        process = self._context.Process(
-            target=_worker_main, args=(spec, theirs), daemon=True, name=f"pilotkg-{lane}"
-        )
-        process.start()
-        theirs.close()
-        worker = _Worker(process, ours, lane)
-        self._all.add(worker)
-        return worker
+        return all(d.sealed for d in self._dispatchers if d.lane == "sealed")
 
     async def start(self) -> None:
-        """Start every worker and wait until each has opened the store."""
-        workers = [self._spawn(lane) for lane, count in self._counts.items() for _ in range(count)]
-        for worker in workers:
-            await self._ready(worker)
+        """Start every worker (in threads, so the loop stays free) and their dispatchers."""
+        await asyncio.gather(
+            *(asyncio.to_thread(dispatcher.start_process) for dispatcher in self._dispatchers)
+        )
+        for dispatcher in self._dispatchers:
+            dispatcher.thread.start()
         if not self.sealed:
             log.warning(
                 "query workers could not be moved into a network namespace of their own; "
                 "SERVICE is then guarded by the query check alone"
             )
 
-    async def _ready(self, worker: _Worker) -> None:
-        if not await self._readable(worker, timeout=60.0):
-            raise RuntimeError("a query worker did not start within 60 s")
-        message, worker.sealed = worker.connection.recv()
-        if message != "ready":  # pragma: no cover - a worker that cannot open the store
-            raise RuntimeError(f"query worker failed to start: {message!r}")
-        await self._release(worker)
+    def submit(self, job: Job, *, lane: Lane = "sealed") -> _Request:
+        """Queue ``job`` for the next free worker of ``lane``; await the returned request's
+        ``future``, and ``cancel`` it if the answer is no longer wanted.
 
-    async def _release(self, worker: _Worker) -> None:
-        async with self._changed:
-            self._idle[worker.lane].append(worker)
-            self._changed.notify_all()
-
-    async def _take(self, lane: Lane) -> _Worker:
-        idle = self._idle[lane]
-        async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait_for(lambda: bool(idle)), self.timeout_s)
-            except TimeoutError:
-                raise PoolBusy from None
-            return idle.pop()
-
-    def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker`` and start another of its lane in the background."""
-        self._kill(worker)
-        self.restarts += 1
-        task = asyncio.get_running_loop().create_task(self._ready(self._spawn(worker.lane)))
-        self._starting.add(task)
-        task.add_done_callback(self._started)
-
-    def _started(self, task: asyncio.Task[None]) -> None:
-        """Forget a finished start; a worker that failed to start is logged, not lost silently."""
-        self._starting.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a replacement query worker failed to start: %s", task.exception())
-
-    def _kill(self, worker: _Worker) -> None:
-        self._all.discard(worker)
-        if worker.process.pid is not None and worker.process.is_alive():
-            os.kill(worker.process.pid, signal.SIGKILL)
-        worker.process.join(timeout=5)
-        worker.connection.close()
-
-    @staticmethod
-    async def _readable(worker: _Worker, *, timeout: float) -> bool:
-        """Wait until the worker's pipe has something to read (or was closed); False on timeout."""
-        if timeout <= 0:
-            return worker.connection.poll()
+        The future raises PoolBusy (no worker came free in time), LongQueriesBusy
+        (the query ran past ``quick_s`` while every long-query slot was taken) or
+        QueryTimeout. Cancelling kills the worker running the job and starts another.
+        """
         loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-        descriptor = worker.connection.fileno()
-
-        def wake() -> None:
-            if not ready.done():
-                ready.set_result(None)
-
-        loop.add_reader(descriptor, wake)
-        try:
-            await asyncio.wait_for(ready, timeout)
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            loop.remove_reader(descriptor)
+        request = _Request(job, loop, loop.create_future(), time.monotonic())
+        if lane not in self._lanes:
+            request.future.set_exception(PoolBusy())
+        else:
+            self.queues[lane].put(request)
+        return request
 
     async def run(self, job: Job, *, lane: Lane = "sealed") -> Outcome:
-        """Run ``job`` on a free worker of ``lane``.
-
-        Raises PoolBusy (no worker came free in time), LongQueriesBusy (the query
-        ran past ``quick_s`` while every long-query slot was taken) or QueryTimeout.
-        """
-        if self._counts[lane] == 0:
-            raise PoolBusy
-        worker = await self._take(lane)
-        counted = False
+        """``submit`` and wait for the outcome (cancelling the caller cancels the job)."""
+        request = self.submit(job, lane=lane)
         try:
-            worker.connection.send(job)
-            answered = await self._readable(worker, timeout=min(self.quick_s, self.timeout_s))
-            if not answered and lane == "sealed":
-                if self._long >= self.size:
-                    self._replace(worker)
-                    raise LongQueriesBusy
-                self._long += 1
-                counted = True
-            if not answered:
-                answered = await self._readable(worker, timeout=self.timeout_s - self.quick_s)
-            if not answered:
-                self._replace(worker)
-                raise QueryTimeout
-            outcome: Outcome = worker.connection.recv()
-        except (EOFError, OSError):
-            return self._died(worker, job)
-        except asyncio.CancelledError:  # the client went away mid-query: never reuse the worker
-            self._replace(worker)
-            raise
+            return await request.future
         finally:
-            if counted:
-                self._long -= 1
-        await self._release(worker)
-        return outcome
-
-    def _died(self, worker: _Worker, job: Job) -> Outcome:
-        """The worker died under ``job``: log it with the query's hash, replace it, say why."""
-        worker.process.join(timeout=5)
-        code = worker.process.exitcode
-        self.deaths.append((job.digest, code))
-        self._replace(worker)
-        log.error("query worker died (exit code %s) running query %s", code, job.digest)
-        if code == -signal.SIGABRT:
-            return Outcome(
-                422,
-                message=(
-                    "The query needed more memory than a query may take (setting "
-                    "query_memory_mb), so it was stopped. Narrow it, or add LIMIT."
-                ),
-            )
-        return Outcome(
-            503,
-            message=f"The query worker stopped unexpectedly (query {job.digest}); try again.",
-            headers={"Retry-After": "1"},
-        )
+            request.cancel()  # a no-op once answered
 
     async def close(self) -> None:
-        """Stop every worker."""
-        for task in list(self._starting):
-            task.cancel()
-        for worker in list(self._all):
-            self._kill(worker)
+        """Stop every dispatcher and worker."""
+        self.closing = True
+        for dispatcher in self._dispatchers:
+            self.queues[dispatcher.lane].put(None)
+        for dispatcher in self._dispatchers:
+            dispatcher.kill()
+        for dispatcher in self._dispatchers:
+            if dispatcher.thread.is_alive():
+                await asyncio.to_thread(dispatcher.thread.join, 5)
