@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -381,3 +382,37 @@ def test_one_client_may_run_only_max_client_queries_at_once(server: LiveServer) 
             break
         time.sleep(0.1)
     assert lookup_answers_within_1s(server)
+
+
+def test_a_sealed_worker_survives_nesting_the_guard_would_refuse(worker_store: Path) -> None:
+    """Defence in depth: 5,000 nested groups straight to a worker run on its deep stack
+    instead of overflowing the engine's recursion (which used to kill the worker)."""
+    query = "SELECT * WHERE " + "{" * 5000 + "?s ?p ?o" + "}" * 5000 + " LIMIT 1"
+
+    async def run() -> tuple[int, list[tuple[str, int | None]]]:
+        pool = QueryPool(str(worker_store), size=1, timeout_s=10)
+        await pool.start()
+        try:
+            outcome = await pool.run(Job(query, "json", 10))
+            return outcome.status, pool.deaths
+        finally:
+            await pool.close()
+
+    status, deaths = asyncio.run(run())
+    assert (status, deaths) == (200, [])
+
+
+# --- load ------------------------------------------------------------------------------------
+
+
+def test_64_clients_mixing_pages_and_sparql_get_no_errors() -> None:
+    """Bounded load on loopback: 32 page clients and 32 lookup clients for 8 s. Every answer is
+    a 200 (the per-client limit is off: all 64 clients share one address here)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from bench_serve import _mix
+
+    with LiveServer((("max_client_queries", "0"),)) as loaded:
+        lookups, pages = asyncio.run(_mix("127.0.0.1", loaded.port, 32, 8.0, with_pages=True))
+    assert pages is not None
+    assert lookups.errors == 0 and pages.errors == 0, (lookups, pages)
+    assert lookups.requests > 100 and pages.requests > 100, (lookups, pages)
