@@ -131,7 +131,10 @@ def test_guard_finds_the_form(text: str, form: str) -> None:
             ["http://10.0.0.1/sparql"],
         ),
         ("SELECT * { SERVICE ?where {} }", [None]),
-        ("PREFIX ex: <http://e/> SELECT * { ?s ex:a\\'b ?o . SERVICE <http://10.0.0.1/> {} }", ["http://10.0.0.1/"]),
+        (
+            "PREFIX ex: <http://e/> SELECT * { ?s ex:a\\'b ?o . SERVICE <http://10.0.0.1/> {} }",
+            ["http://10.0.0.1/"],
+        ),
         (
             "SELECT * { BIND(1 AS ?a) FILTER(?a<'>') SERVICE <http://127.0.0.1:9/s> {} FILTER(?a!='') }",
             ["http://127.0.0.1:9/s"],

@@ -30,7 +30,12 @@ FIXTURE_DATA = Path(__file__).parent / "data" / "web" / "data"
 PROJECT = Path(__file__).resolve().parents[1]
 SKIP_ALL = ("shacl", "qc", "owl", "links")
 #: Small limits so that the limit tests run fast; the same for both kinds of server.
-TEST_SETTINGS = (("query_timeout_s", "3"), ("max_result_rows", "300"), ("query_workers", "2"))
+TEST_SETTINGS = (
+    ("query_timeout_s", "3"),
+    ("max_result_rows", "300"),
+    ("query_workers", "2"),
+    ("header_timeout_s", "3"),
+)
 #: A query that runs for hours on any graph of a few hundred triples: a four-way cross join.
 RUNAWAY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 

@@ -3,7 +3,8 @@
 The routers (SPARQL, Linked Data pages, dumps, canned queries, home) are
 separate modules with no state of their own; this module joins them, loads the
 stores, starts the query workers for the app's lifetime, opens CORS for reads,
-and turns every unhandled error into a one-sentence page, never a traceback.
+sets the security headers on every response (``security``), and turns every
+unhandled error into a one-sentence page, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from starlette.applications import Starlette
@@ -22,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from ..namespaces import ONTOLOGY_IRI, OWL
 from ..queries import Catalogue
@@ -31,6 +33,7 @@ from . import canned, dumps, home, pages, sparql
 from .clients import ClientSlots
 from .knowledge import Knowledge
 from .release import Release, open_stores
+from .security import SecurityHeaders, inline_style_hashes, security_headers
 from .settings import Settings
 from .site import Site, site_of
 from .workers import QueryPool
@@ -39,20 +42,19 @@ log = logging.getLogger("pilotkg.web")
 STATIC = Path(__file__).parent / "static"
 
 
-class NoSniff:
-    """Adds ``X-Content-Type-Options: nosniff`` so a browser never runs data as a script."""
+class SecuredStarlette(Starlette):
+    """Starlette with ``SecurityHeaders`` outside its own error handling.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    Middleware given to Starlette runs inside ``ServerErrorMiddleware``, which sends the
+    500 page itself; wrapping the whole stack is what puts the headers on that page too.
+    """
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-content-type-options", b"nosniff")]
-            await send(message)
+    def __init__(self, *, security_headers: dict[str, str], **kwargs: Any) -> None:
+        self.security_headers = security_headers
+        super().__init__(**kwargs)
 
-        await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), self.security_headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -114,7 +116,8 @@ def create_app(settings: Settings) -> Starlette:
             await pool.close()
             stores.close()
 
-    app = Starlette(
+    app = SecuredStarlette(
+        security_headers=security_headers(site.yasgui, inline_style_hashes(site.templates)),
         routes=[
             *home.routes,
             *sparql.routes,
@@ -124,7 +127,6 @@ def create_app(settings: Settings) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
-            Middleware(NoSniff),
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],

@@ -82,8 +82,19 @@ def serve(
         sys.exit(_get(app, get_path, accept))
     import uvicorn
 
+    from .protocol import header_timeout_protocol
+
     progress(f"serving on http://{host}:{port}/ (SPARQL at /sparql); Ctrl-C stops")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+        # h11 with a deadline for request headers, which uvicorn itself lacks (slowloris)
+        http=header_timeout_protocol(settings.header_timeout_s),
+        loop="asyncio",  # the dispatcher threads' hand-off is measured on asyncio's loop
+    )
 
 
 def _get(app: object, path: str, accept: str | None) -> int:

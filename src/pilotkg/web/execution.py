@@ -228,8 +228,7 @@ async def _run(request: Request, site: Site, job: Job, verdict: Verdict) -> Outc
         return site.error(
             request,
             503,
-            f"All query workers stayed busy for {settings.query_timeout_s:g} s; "
-            "try again shortly.",
+            f"All query workers stayed busy for {settings.query_timeout_s:g} s; try again shortly.",
             headers={"Retry-After": "5"},
         )
     finally:

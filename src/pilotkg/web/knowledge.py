@@ -61,14 +61,30 @@ def local_path(iri: str) -> str | None:
 
 
 def iri_for_path(path: str) -> str | None:
-    """The canonical IRI of a served path (the inverse of ``local_path``)."""
+    """The canonical IRI of a served path (the inverse of ``local_path``), or None.
+
+    None also when the path would make no valid IRI (``/id/zone/a%20b``, ``<x>``, a NUL):
+    nothing in the release can have such an IRI, and the store refuses to look one up, so
+    the caller answers 404 instead of failing.
+    """
     if path.startswith("/id/"):
-        return ID + path[len("/id/") :]
-    if path == "/ontology":
-        return ONTOLOGY_IRI
-    if path.startswith("/ontology/"):
-        return PILOT + path[len("/ontology/") :]
-    return None
+        iri = ID + path[len("/id/") :]
+    elif path == "/ontology":
+        iri = ONTOLOGY_IRI
+    elif path.startswith("/ontology/"):
+        iri = PILOT + path[len("/ontology/") :]
+    else:
+        return None
+    return iri if is_iri(iri) else None
+
+
+def is_iri(value: str) -> bool:
+    """Whether ``value`` is an IRI the store accepts (no space, ``<``, ``"`` or control character)."""
+    try:
+        ox.NamedNode(value)
+    except ValueError:
+        return False
+    return True
 
 
 _SAFE_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
@@ -174,8 +190,12 @@ class Knowledge:
         )
 
     def has(self, iri: str) -> bool:
-        """True when the store says anything about ``iri`` (as subject or object)."""
-        node = ox.NamedNode(iri)
+        """True when the store says anything about ``iri`` (as subject or object); False for
+        text that is no IRI at all, which the store could not hold."""
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return False
         return any(True for _ in self.store.quads_for_pattern(node, None, None)) or any(
             True for _ in self.store.quads_for_pattern(None, None, node)
         )

@@ -101,6 +101,12 @@ class Settings:
         "although they are private, loopback or link-local, e.g. a Wikidata mirror on the "
         "local network; by default such an endpoint is refused with 403.",
     )
+    header_timeout_s: float = _tunable(
+        10.0,
+        "Seconds a client has to send a request's headers, from connecting or from the "
+        "previous response on a kept-alive connection; a connection still sending them is "
+        "closed, so slow clients (slowloris) cannot hold connections open.",
+    )
     page_cache_entries: int = _tunable(
         2_000,
         "Rendered pages and RDF documents kept in memory, least recently used dropped first "
@@ -111,9 +117,10 @@ class Settings:
         "Results listed by the label search on the home page and at /search.",
     )
     yasgui_cdn_url: str = _tunable(
-        "https://cdn.jsdelivr.net/npm/@zazuko/yasgui@4",
+        "https://cdn.jsdelivr.net/npm/@zazuko/yasgui@4.6.2",
         "Where the query page loads YASGUI from (its build/yasgui.min.js and .css); empty "
-        "leaves only the plain query form, which needs no network.",
+        "leaves only the plain query form, which needs no network. The default, pinned "
+        "version loads with Subresource Integrity; any other URL loads without it.",
     )
 
     @classmethod
@@ -154,7 +161,10 @@ def _convert(name: str, raw: str, default: Any) -> Any:
         value = int(raw) if isinstance(default, int) else float(raw)
     except ValueError:
         raise UsageError(f"--setting {name} {raw!r}: expected {kind}") from None
-    if value < 0 or (value == 0 and name in {"query_timeout_s", "query_workers", "quick_query_s"}):
+    if value < 0 or (
+        value == 0
+        and name in {"query_timeout_s", "query_workers", "quick_query_s", "header_timeout_s"}
+    ):
         raise UsageError(f"--setting {name} {raw!r}: expected {kind} above 0")
     return value
 

@@ -4,31 +4,42 @@
 give every response the same caching headers (ETag from the body, Last-Modified
 from the release, Cache-Control from ``cache_max_age_s``, Vary) and every error
 the same form: one sentence, as HTML for browsers and plain text for the rest.
+
+Links a page makes to itself are built from what the app knows (its root and
+the matched route with its parameters encoded), never copied from the request
+line, whose path a client can make into ``//other.host/``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import jinja2
+from starlette.convertors import PathConvertor
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from ..queries import Catalogue
 from .clients import ClientSlots
 from .knowledge import Knowledge, other_language
 from .negotiate import HTML, Page, choose
 from .release import Release, Stores
+from .security import HOST_REFLECTED, Yasgui, yasgui_assets
 from .settings import Settings
 from .workers import QueryPool
 
 TEXT = Page("text", "txt", ("text/plain",))
+#: The scope key ``Site.remembered`` sets while it renders a page that many URLs share.
+REMEMBERED = "pilotkg.remembered"
+_PARAMETER = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
 
 
 def template_environment() -> jinja2.Environment:
@@ -67,9 +78,16 @@ class Site:
         return str(request.scope.get("root_path", "")).rstrip("/")
 
     def origin(self, request: Request) -> str:
-        """The public base URL, ending in '/': ``--base-url`` or the request's own."""
+        """The public base URL, ending in '/': ``--base-url`` or the request's own.
+
+        The request's own comes from its Host header, which the client chooses; the request
+        is then marked so that its response is never kept by a shared cache (``security``).
+        Pages use root-relative links and need no origin; only RDF that must hold absolute
+        IRIs (the service description) asks for it.
+        """
         if self.settings.base_url:
             return self.settings.base_url.rstrip("/") + "/"
+        request.scope[HOST_REFLECTED] = True
         return str(request.base_url).rstrip("/") + "/"
 
     def local_path(self, request: Request) -> str:
@@ -77,20 +95,56 @@ class Site:
         path, root = request.url.path, self.root(request)
         return path[len(root) :] if root and path.startswith(root + "/") else path
 
+    def own_path(self, request: Request) -> str:
+        """The request's page as this app writes its address: the root, then the matched
+        route's path with each parameter percent-encoded; the home page when no route matched
+        (a 404 for an unknown path). Always a path on this origin, never ``//…``."""
+        root = self.root(request)
+        route = request.scope.get("route")
+        params = request.scope.get("path_params", {})
+        if not isinstance(route, Route):
+            return root + "/"
+
+        def encoded(match: re.Match[str]) -> str:
+            name = match.group(1)
+            convertor = route.param_convertors.get(name)
+            return quote(
+                str(params.get(name, "")), safe="/" if isinstance(convertor, PathConvertor) else ""
+            )
+
+        path = root + _PARAMETER.sub(encoded, route.path_format)
+        return path if path.startswith("/") and not path.startswith("//") else root + "/"
+
+    @property
+    def yasgui(self) -> Yasgui | None:
+        """The YASGUI files the query page loads (pinned, with their hashes), or None."""
+        return yasgui_assets(self.settings.yasgui_cdn_url)
+
     # --- HTML ---------------------------------------------------------------------------
 
     def render(self, request: Request, template: str, **context: Any) -> str:
-        """A template rendered with the context every page needs."""
+        """A template rendered with the context every page needs.
+
+        The language switch links to ``own_path`` with the request's query parameters (a
+        search keeps its ``q``), except on a remembered page: that one page answers ``?x=1``
+        and ``?x=2`` alike (``remembered``), so it must carry neither.
+        """
         lang = language(request)
-        switched = dict(request.query_params)
-        switched["lang"] = other_language(lang)
+        shared = bool(request.scope.get(REMEMBERED))
+        switched = [
+            (name, value)
+            for name, value in request.query_params.multi_items()
+            if name != "lang" and not shared
+        ]
+        switched.append(("lang", other_language(lang)))
         return self.templates.get_template(template).render(
             root=self.root(request),
             lang=lang,
             other_lang=other_language(lang),
-            switch_lang_url=f"{request.url.path}?{urlencode(switched)}",
+            switch_lang_url=f"{self.own_path(request)}?{urlencode(switched)}",
             version=self.version,
             settings=self.settings,
+            yasgui=self.yasgui,
             **context,
         )
 
@@ -106,19 +160,25 @@ class Site:
     def remembered(
         self, request: Request, kind: str, media_type: str, make: Callable[[], bytes]
     ) -> Response:
-        """A representation made once per URL, media type and language, then served from memory.
+        """A representation made once per path, media type and language, then served from memory.
 
         The release never changes while it is served, so a page rendered once stays
         right until the server stops; busy pages are not rendered again for every
         request (up to ``page_cache_entries`` of them, least recently used dropped).
+        The key holds only what ``make`` may read: the path, the media type, the language
+        (``?lang=`` or Accept-Language) and the root. The query string is not in it, so
+        ``?x=1``, ``?x=2`` … find the same entry rather than each filling the cache; a
+        representation that depends on another parameter must not be remembered. One
+        built from the Host header (``origin``) is not kept, since it is not the same for all.
         """
         limit = self.settings.page_cache_entries
-        key = (kind, request.url.path, request.url.query, media_type, language(request))
+        key = (kind, self.root(request), request.url.path, media_type, language(request))
         entry = self._pages.get(key)
         if entry is None:
+            request.scope[REMEMBERED] = True
             body = make()
             entry = (body, _etag(body))
-            if limit > 0:
+            if limit > 0 and not request.scope.get(HOST_REFLECTED):
                 self._pages[key] = entry
                 if len(self._pages) > limit:
                     self._pages.popitem(last=False)

@@ -3,16 +3,33 @@
 (function () {
   "use strict";
   var box = document.getElementById("yasgui");
-  if (!box || !box.dataset.cdn) return;
-  var base = box.dataset.cdn.replace(/\/$/, "");
-  var css = document.createElement("link");
+  if (!box || !box.dataset.js) return;
+  // The pinned build comes with its SHA-384 (Subresource Integrity): the browser refuses
+  // a file whose bytes the CDN changed. Another URL has no known hash, and then no CORS
+  // request is asked for either, so a mirror without CORS headers still works.
+  function checked(element, integrity) {
+    if (integrity) {
+      element.integrity = integrity;
+      element.crossOrigin = "anonymous";
+    }
+    return element;
+  }
+  var css = checked(document.createElement("link"), box.dataset.cssIntegrity);
   css.rel = "stylesheet";
-  css.href = base + "/build/yasgui.min.css";
+  css.href = box.dataset.css;
   document.head.appendChild(css);
-  var script = document.createElement("script");
-  script.src = base + "/build/yasgui.min.js";
+  var script = checked(document.createElement("script"), box.dataset.jsIntegrity);
+  script.src = box.dataset.js;
   script.onload = function () {
     if (!window.Yasgui) return;
+    // Class and property completion asks lov.linkeddata.es, which the page's policy does not
+    // let it reach (nor should what is typed go there): only variables and prefixes complete.
+    var Yasqe = window.Yasgui.Yasqe;
+    if (Yasqe && Yasqe.defaults && Array.isArray(Yasqe.defaults.autocompleters)) {
+      Yasqe.defaults.autocompleters = Yasqe.defaults.autocompleters.filter(function (name) {
+        return name !== "class" && name !== "property";
+      });
+    }
     var endpoint = new URL(box.dataset.endpoint, window.location.href).href;
     var yasgui = new window.Yasgui(box, {
       requestConfig: { endpoint: endpoint, method: "POST" },
