@@ -113,6 +113,13 @@ def test_miit_zone_dates(graph: ox.Store) -> None:
         'zone:beijing pilot:announcementDate "2021-02-19"^^xsd:date ; pilot:launchDate "2021-06-09"^^xsd:date',
     )
     assert ask(graph, 'zone:wuhan pilot:approvalDate "2022-09"^^xsd:gYearMonth')
+    # facts-2.md §7: the Nanjing bureau's page of 2023-07-25 dates the Nanjing letter to September 2022
+    assert ask(
+        graph,
+        'policy:miit-letter-nanjing-zone pilot:signingDate "2022-09"^^xsd:gYearMonth ;'
+        " prov:wasDerivedFrom ?s . ?s schema:url ?u ."
+        ' FILTER(STRSTARTS(STR(?u), "https://www.nanjing.gov.cn/"))',
+    )
     assert ask(
         graph,
         "zone:nanjing pilot:designationDocument ?l . ?l pilot:addressedTo organisation:jiangsu-government",
@@ -237,3 +244,18 @@ def test_low_confidence_and_not_found_facts_stay_out(graph: ox.Store) -> None:
     assert not ask(
         graph, '?s a pilot:Source ; schema:url ?u . FILTER(CONTAINS(STR(?u), "tubex.chat"))'
     ), "tubex.chat is unreliable"
+    for host in ("gmt8press.com", "comecchina.org", "yydec.com", "mingjiangtw.com"):
+        assert not ask(graph, f'?s schema:url ?u . FILTER(CONTAINS(STR(?u), "{host}"))'), (
+            f"{host} backs only low-confidence rows"
+        )
+    assert not ask(graph, "policy:fujian-15th-fyp-proposal pilot:issuedBy ?issuer"), (
+        "Fujian's proposal: name, date and issuer not found"
+    )
+    assert not ask(graph, "base:manufacturing-shanghai pilot:leadOrganisation|pilot:operator ?o"), (
+        "the Shanghai manufacturing base's builder was not found"
+    )
+    assert not ask(
+        graph,
+        "VALUES ?b { base:transportation-qingdao base:transportation-mianyang base:transportation-xiamen }"
+        " ?b pilot:operator|pilot:leadOrganisation ?o",
+    ), "the transport bases' operators were not found (Xiamen's is low confidence)"
