@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
+from pilotkg import pipeline
 from pilotkg.checks import check_links, run_qc_queries
 from pilotkg.cli import main
 from pilotkg.graphs import to_store
@@ -161,3 +164,134 @@ def test_check_turtle_report_is_a_shacl_validation_report(source_copy: Path) -> 
         "?x sh:focusNode <https://w3id.org/pilotkg/id/region/orphan> ; sh:resultMessage ?m }"
     )
     assert bool(ask)
+
+
+def _error_lines(stderr: str) -> list[str]:
+    """What a command said besides its progress lines (each ``· …``)."""
+    return [line for line in stderr.splitlines() if not line.startswith("·")]
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_an_empty_shapes_folder_is_an_input_error(
+    source_copy: Path, tmp_path: Path, command: str
+) -> None:
+    """SHACL with no shapes conforms: without this, any data would pass and be published."""
+    for path in (source_copy / "shapes").iterdir():
+        path.unlink()
+    out = ["--out", str(tmp_path / "dist")] if command == "build" else []
+    result = CliRunner().invoke(main, [command, "--source", str(source_copy), *out])
+    assert result.exit_code == 2, result.output
+    errors = _error_lines(result.stderr)
+    assert len(errors) == 1 and "shapes: no .ttl files" in errors[0], errors
+    assert not (tmp_path / "dist").exists()
+
+
+def test_commands_that_check_nothing_need_no_shapes(source_copy: Path) -> None:
+    """Only SHACL needs shapes: queries read the data alone, and ``--skip shacl`` says so."""
+    for path in (source_copy / "shapes").iterdir():
+        path.unlink()
+    query = CliRunner().invoke(main, ["query", "zones", "--source", str(source_copy)])
+    assert query.exit_code == 0, query.output
+    check = CliRunner().invoke(
+        main, ["check", "--source", str(source_copy), "--skip", "shacl", "--skip", "owl"]
+    )
+    assert check.exit_code == 0, check.output
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n# every shape removed\n",
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n<urn:x> sh:targetClass <urn:C> .\n",
+    ],
+    ids=["empty", "prefixes-only", "untyped"],
+)
+def test_a_shapes_file_without_shapes_is_an_input_error(
+    source_copy: Path, tmp_path: Path, text: str
+) -> None:
+    (source_copy / "shapes" / "pilotkg-shapes.ttl").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(source_copy), "--out", str(tmp_path / "dist")]
+    )
+    assert result.exit_code == 2, result.output
+    errors = _error_lines(result.stderr)
+    assert len(errors) == 1 and errors[0].startswith("error: shapes/pilotkg-shapes.ttl: "), errors
+    assert "declares no sh:NodeShape or sh:PropertyShape" in errors[0]
+    assert not (tmp_path / "dist").exists()
+
+
+def _nested(depth: int) -> str:
+    return (
+        "SELECT ?focus ?message WHERE "
+        + "{ " * depth
+        + '?focus a ?c BIND("x" AS ?message)'
+        + " }" * depth
+        + "\n"
+    )
+
+
+def _run_build(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``pilotkg build`` in a process of its own: a crash in native code must not end pytest."""
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "pilotkg.cli", "build", "--source", str(source)),
+            *("--out", str(out), "--skip", "owl"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_deeply_nested_qc_query_is_an_input_error_and_leaves_no_staging(
+    source_copy: Path, tmp_path: Path
+) -> None:
+    """5,000 nested groups crashed pyoxigraph's parser (SIGSEGV), leaving a staging folder."""
+    out = tmp_path / "dist"
+    pipeline.build(source_copy, out, skip=("owl",))
+    published = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    (source_copy / "queries" / "qc" / "zz-deep-violation.rq").write_text(
+        _nested(5000), encoding="utf-8"
+    )
+    result = _run_build(source_copy, out)
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = _error_lines(result.stderr)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("error: queries/qc/zz-deep-violation.rq:1:"), errors
+    assert "nest more than 64 deep" in errors[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == published
+    assert {p.name for p in tmp_path.iterdir()} == {"src", "dist", ".dist.releases"}
+    assert {p.name for p in (tmp_path / ".dist.releases").iterdir()} == {
+        ".lock",
+        out.readlink().name,
+    }
+    check = CliRunner().invoke(main, ["check", "--source", str(source_copy)])
+    assert check.exit_code == 2 and "zz-deep-violation.rq:1:" in check.stderr
+
+
+def test_a_qc_query_at_the_nesting_limit_still_runs(source_copy: Path) -> None:
+    (source_copy / "queries" / "qc" / "zz-deep-violation.rq").write_text(
+        _nested(63), encoding="utf-8"
+    )
+    sources = load_sources(source_copy)
+    findings = run_qc_queries(sources.store, source_copy / "queries" / "qc")
+    assert any(f.check == "qc:zz-deep-violation" for f in findings)
+
+
+def test_a_deeply_nested_sparql_constraint_in_the_shapes_is_an_input_error(
+    source_copy: Path, tmp_path: Path
+) -> None:
+    """The shapes' own SPARQL goes to the SHACL engine's parser: it is checked the same way."""
+    (source_copy / "shapes" / "zz-deep.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "<urn:deep-shape> a sh:NodeShape ; sh:targetNode <urn:x> ;\n"
+        f'  sh:sparql [ sh:select """{_nested(5000)}""" ] .\n',
+        encoding="utf-8",
+    )
+    result = _run_build(source_copy, tmp_path / "dist")
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = _error_lines(result.stderr)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("error: shapes/zz-deep.ttl: the sh:select of <urn:deep-shape>: ")
+    assert not (tmp_path / "dist").exists()

@@ -184,7 +184,10 @@ def test_failed_build_leaves_the_previous_release_untouched(
     with pytest.raises(CheckFailed, match="region/atlantis"):
         pipeline.build(source_copy, out, skip=("owl",))
     assert files_of(out) == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".dist")] == []
+    beside = {p.name for p in tmp_path.iterdir()} - {source_copy.name}
+    assert beside == {"dist", ".dist.releases"}, "nothing beside dist but its releases folder"
+    releases = {p.name for p in (tmp_path / ".dist.releases").iterdir()}
+    assert releases == {".lock", out.readlink().name}, "no staging folder left"
 
 
 def _break_export_query(source: Path) -> None:

@@ -6,10 +6,18 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 from rdflib.plugins.sparql import prepareQuery
 
+from pilotkg.cli import main
 from pilotkg.errors import QueryError
-from pilotkg.queries import Catalogue, parse_query_file
+from pilotkg.queries import (
+    MAX_NESTING,
+    Catalogue,
+    nesting_depth,
+    nesting_problem,
+    parse_query_file,
+)
 
 QUERY_DIR = Path(__file__).resolve().parents[1] / "queries"
 CATALOGUE = Catalogue(QUERY_DIR)
@@ -104,3 +112,47 @@ def test_unknown_and_missing_parameters_are_named() -> None:
 def test_unknown_query_lists_the_known_ones() -> None:
     with pytest.raises(QueryError, match="pilotkg query --list"):
         CATALOGUE.get("no-such-query")
+
+
+def test_nesting_depth_counts_brackets_of_the_syntax_only() -> None:
+    text = (
+        "SELECT * # {{{{ a comment\n"
+        'WHERE { ?s ?p "(((" . ?s ?p """[[[\n{{{""" . ?s ?p \'{{\' . '
+        "?s ?p <http://example.org/a#b> OPTIONAL { ?s ?p ?o } }"
+    )
+    assert nesting_depth(text)[0] == 2, "the # in the IRI starts no comment"
+    depth, offset = nesting_depth("SELECT * WHERE { { ?s ?p ?o } }")
+    assert (depth, offset) == (2, 17)
+
+
+def test_nesting_depth_errs_towards_counting() -> None:
+    """``<`` is less-than too, so brackets inside what looks like an IRI count; an open
+    string is no string; and a closer never hides what follows it."""
+    assert nesting_depth("FILTER(?a<((?b))>?c)")[0] == 3
+    assert nesting_depth('SELECT * { " { {')[0] == 3
+    assert nesting_depth(") ) ) { {")[0] == 2
+
+
+def test_a_query_nested_too_deep_is_refused_with_its_position(tmp_path: Path) -> None:
+    path = tmp_path / "deep.rq"
+    path.write_text(
+        "# title: deep\nSELECT * WHERE\n" + "{" * (MAX_NESTING + 1) + "}" * (MAX_NESTING + 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(QueryError, match=rf"deep\.rq:3:{MAX_NESTING + 1}: brackets nest more"):
+        parse_query_file(path)
+    result = CliRunner().invoke(main, ["query", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.startswith(f"error: {path}:3:{MAX_NESTING + 1}: ")
+
+
+def test_a_query_with_too_many_brackets_is_refused() -> None:
+    """However the scanner reads the text, the engine meets no more brackets than it holds."""
+    assert nesting_problem("SELECT * { " + "FILTER((1)) " * 400 + "}") is None
+    problem = nesting_problem("SELECT * { " + "FILTER((1)) " * 600 + "}")
+    assert problem is not None and problem.startswith("holds 1201 opening brackets")
+
+
+def test_every_shipped_query_is_within_the_limits() -> None:
+    for path in sorted(QUERY_DIR.rglob("*.rq")):
+        assert nesting_problem(path.read_text(encoding="utf-8")) is None, path

@@ -89,3 +89,60 @@ def test_the_predicate_index_finds_what_a_full_pass_finds(source_dir: Path) -> N
     found = list(sources.data.with_predicates(wanted))
     assert len(found) == len(set(found)) > 100
     assert set(found) == {t for t in sources.data if t.predicate.value in wanted}
+
+
+def _error_lines(stderr: str) -> list[str]:
+    """What a command said besides its progress lines (each ``· …``)."""
+    return [line for line in stderr.splitlines() if not line.startswith("·")]
+
+
+def _write_comment(source: Path, literal: str) -> None:
+    """data/zz-big.ttl: one region's comment, the literal as written (quotes included)."""
+    (source / "data" / "zz-big.ttl").write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f"<https://w3id.org/pilotkg/id/region/guangdong> rdfs:comment {literal}@en .\n",
+        encoding="utf-8",
+    )
+
+
+def test_a_literal_over_16_mib_is_an_input_error_naming_file_and_line(
+    source_copy: Path, tmp_path: Path
+) -> None:
+    """pyoxigraph's parser raised MemoryError (its token buffer stops at 16 MiB): a traceback."""
+    _write_comment(source_copy, '"' + "a" * (17 * 2**20) + '"')
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(source_copy), "--out", str(tmp_path / "dist")]
+    )
+    assert result.exit_code == 2, result.output
+    errors = _error_lines(result.stderr)
+    assert len(errors) == 1 and errors[0].startswith("error: data/zz-big.ttl:2: "), errors
+    assert "longer than 16 MiB" in errors[0] and "Traceback" not in result.output
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_literal_that_grows_past_16_mib_when_written_out_is_an_input_error(
+    source_copy: Path, tmp_path: Path
+) -> None:
+    """9 MiB of raw line breaks parse, but each is written back as ``\\n``: the sorted
+    N-Triples file the dumps stream from could not be read back (MemoryError)."""
+    _write_comment(source_copy, '"""' + "\n" * (9 * 2**20) + '"""')
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(source_copy), "--out", str(tmp_path / "dist")]
+    )
+    assert result.exit_code == 2, result.output
+    errors = _error_lines(result.stderr)
+    assert len(errors) == 1 and errors[0].startswith("error: data/zz-big.ttl: the literal of "), (
+        errors
+    )
+    assert "18.0 MiB written out" in errors[0] and "Traceback" not in result.output
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_long_literal_within_the_limit_loads(source_copy: Path) -> None:
+    """Only files large enough to hold an oversized term are looked at again; this one is."""
+    _write_comment(source_copy, '"' + "a" * (4 * 2**20) + '"')
+    sources = load_sources(source_copy)
+    assert any(
+        isinstance(t.object, ox.Literal) and len(t.object.value) == 4 * 2**20
+        for t in sources.data.with_predicates(["http://www.w3.org/2000/01/rdf-schema#comment"])
+    )

@@ -57,8 +57,9 @@ from rdflib.plugins.sparql.processor import SPARQLProcessor
 from . import reasoning
 from .graphs import to_rdflib, to_store
 from .namespaces import DCTERMS, ID, PREFIXES, PROV
+from .queries import read_query_text
 from .report import CheckReport, Finding
-from .sources import Sources
+from .sources import Sources, require_shapes
 
 #: The SHACL engines ``run_checks`` can use, by name.
 SHACL_ENGINES = ("turbo", "pyshacl")
@@ -216,12 +217,14 @@ def run_qc_queries(store: ox.Store, qc_dir: Path) -> list[Finding]:
     """Rows of every ``queries/qc/*.rq`` violation query: any row is a failure.
 
     Each query selects ``?focus`` and ``?message``, and may select ``?path``
-    and ``?value``; the file name says which rule it checks.
+    and ``?value``; the file name says which rule it checks. Each text is read
+    through ``read_query_text``, which refuses one nested too deep for the
+    engine's parser (QueryError) rather than let it crash the process.
     """
     findings = []
     for path in sorted(qc_dir.glob("*.rq")):
         rule = path.stem
-        solutions = _solutions(store, path.read_text(encoding="utf-8"))
+        solutions = _solutions(store, read_query_text(path))
         selected = {v.value for v in solutions.variables}
         for row in solutions:
             cells = {
@@ -339,6 +342,8 @@ class RunningChecks:
 
     def __init__(self, sources: Sources, *, skip: Iterable[str] = ()) -> None:
         skipped = set(skip)
+        if "shacl" not in skipped:
+            require_shapes(sources)
         engine = shacl_engine()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pilotkg-shacl")
         self._shacl = (
@@ -372,7 +377,8 @@ class RunningChecks:
 
 
 def start_checks(sources: Sources, *, skip: Iterable[str] = ()) -> RunningChecks:
-    """Start every check on parsed sources; ``skip`` names checks to leave out (e.g. ``owl``)."""
+    """Start every check on parsed sources; ``skip`` names checks to leave out (e.g. ``owl``).
+    SourceError, before anything starts, when SHACL is to run with no shapes to check."""
     return RunningChecks(sources, skip=skip)
 
 

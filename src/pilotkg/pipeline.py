@@ -14,7 +14,7 @@ from .errors import CheckFailed
 from .namespaces import ONTOLOGY_IRI, OWL
 from .publish import default_base_url, render_release, staged_release
 from .report import CheckReport
-from .sources import Sources, load_sources
+from .sources import Sources, load_sources, require_shapes
 from .void import class_counts
 
 Progress = Callable[[str], None]
@@ -90,6 +90,8 @@ def build(
     started = time.perf_counter()
     progress(f"parsing {source_dir}")
     sources = load_sources(source_dir)
+    if "shacl" not in skip:
+        require_shapes(sources)  # before a staging folder exists (the checks would ask too)
     parsed = time.perf_counter()
     with staged_release(out_dir) as staging:
         progress(f"checking {len(sources.store)} triples while rendering the release")

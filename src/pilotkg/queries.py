@@ -151,13 +151,112 @@ def _where_group_start(text: str) -> int:
     raise QueryError("query has no WHERE group to bind parameters into")
 
 
+#: How deep ``{ }``, ``( )`` and ``[ ]`` may nest in a query. The engines parse SPARQL
+#: by recursive descent, one stack frame per level: pyoxigraph's parser overruns its
+#: thread's stack and takes the process down with it (a segmentation fault, which no
+#: ``except`` can catch), and its time grows steeply with the depth of nested square
+#: brackets. Hand-written queries nest a few levels; the limit leaves a wide margin
+#: below the depth at which even a small thread stack gives out.
+MAX_NESTING = 64
+#: How many opening brackets a query may hold at all, counted everywhere (strings and
+#: comments too). This bounds the nesting an engine can meet whatever the scanner makes
+#: of the text: ``<`` opens an IRI and is also less-than, and a text written to be read
+#: one way by the scanner and the other way by the engine could hide brackets in what
+#: the scanner takes for a string.
+MAX_BRACKETS = 1_000
+
+_NESTING_TOKEN = re.compile(
+    r"""(?P<comment>\#[^\n\r]*)
+      | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+                   |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+      | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+      | (?P<bracket>[{}()\[\]])""",
+    re.VERBOSE | re.DOTALL,
+)
+_DEPTH_CHANGE = {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}
+
+
+def nesting_depth(text: str, *, limit: int | None = None) -> tuple[int, int]:
+    """How deep brackets nest in the SPARQL ``text``, and the offset of the bracket that
+    first reaches that depth (-1 when there is none); with ``limit``, the scan stops at
+    the first bracket deeper than that.
+
+    Brackets in comments and strings are not syntax and are not counted. Brackets
+    inside ``<…>`` are: a real IRI rarely holds any, and where ``<`` is a less-than
+    they are syntax, so counting them errs towards refusing. A string left open is
+    read as no string, for the same reason (an engine rejects it, but only after it
+    has parsed what comes before). A closer never takes the depth below zero.
+    """
+    depth = deepest = 0
+    where = -1
+    for match in _NESTING_TOKEN.finditer(text):
+        if match.lastgroup not in ("bracket", "iri"):
+            continue
+        for offset, char in enumerate(match.group(), match.start()):
+            change = _DEPTH_CHANGE.get(char)
+            if change is None:
+                continue
+            depth = max(0, depth + change)
+            if depth > deepest:
+                deepest, where = depth, offset
+                if limit is not None and depth > limit:
+                    return deepest, where
+    return deepest, where
+
+
+def nesting_problem(text: str) -> str | None:
+    """Why ``text`` nests too deep to hand to a SPARQL engine (starting with its
+    ``line:column`` when there is one), or None when it is fine."""
+    depth, offset = nesting_depth(text, limit=MAX_NESTING)
+    if depth > MAX_NESTING:
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        return (
+            f"{line}:{column}: brackets nest more than {MAX_NESTING} deep "
+            "(SPARQL parsers recurse once per level and can crash): flatten the query"
+        )
+    brackets = sum(text.count(char) for char in "{([")
+    if brackets > MAX_BRACKETS:
+        return (
+            f"holds {brackets} opening brackets, more than the {MAX_BRACKETS} a query may "
+            "hold (SPARQL parsers recurse on brackets and can crash): split the query"
+        )
+    return None
+
+
+def check_query_text(text: str, shown: str) -> None:
+    """QueryError naming ``shown`` (the file) when ``text`` nests too deep for the engines.
+
+    Every query text goes through here before an engine parses it, because a
+    crash in the engine's parser ends the process before any clean-up can run.
+    """
+    problem = nesting_problem(text)
+    if problem is not None:
+        separator = ":" if problem[0].isdigit() else ": "
+        raise QueryError(f"{shown}{separator}{problem}")
+
+
+def read_query_text(path: Path, shown: str | None = None) -> str:
+    """The text of a ``.rq`` file, checked by ``check_query_text``; QueryError naming
+    the file when it cannot be read, is not UTF-8 or nests too deep."""
+    shown = shown or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise QueryError(f"{shown}: not UTF-8 text (byte {error.start})") from error
+    except OSError as error:
+        raise QueryError(f"{shown}: cannot read: {error.strerror}") from error
+    check_query_text(text, shown)
+    return text
+
+
 _HEADER = re.compile(r"^#\s*(?P<key>[a-z]+)\s*:\s*(?P<value>.*?)\s*$")
 
 
 def parse_query_file(path: Path, *, require_title: bool = True) -> CannedQuery:
     """A CannedQuery from a ``.rq`` file; a missing title (in the catalogue) or a bad
     param line raises QueryError."""
-    text = path.read_text(encoding="utf-8")
+    text = read_query_text(path)
     header: dict[str, list[str]] = {}
     for line in text.splitlines():
         if not line.startswith("#"):

@@ -17,8 +17,25 @@ import pyoxigraph as ox
 
 from .entailment import entail
 from .errors import SourceError
+from .namespaces import RDF, SH
+from .queries import nesting_problem, read_query_text
 
 SOURCE_PARTS = ("ontology", "data", "shapes", "queries")
+#: pyoxigraph's Turtle and N-Triples parsers hold one token (a literal or an IRI) in a
+#: buffer that stops growing at 16 MiB; past it they raise MemoryError.
+PARSER_TOKEN_LIMIT = 16 * 1024 * 1024
+#: The most bytes one term may take written out as N-Triples. Every dump is parsed
+#: again (the dumps stream through a sorted N-Triples file, pyshacl-turbo reads the data
+#: as Turtle text, ``pilotkg serve`` loads the Turtle dump), and a term can grow on the
+#: way out (escapes), so a term that parsed may not parse back; the margin leaves room
+#: for what the parser's buffer holds beside the token.
+MAX_TERM_BYTES = PARSER_TOKEN_LIMIT - 64 * 1024
+#: The most bytes one character takes written out (``\u0001`` for a raw control character).
+_MAX_ESCAPE_GROWTH = 6
+#: What a shapes file must declare at least one of: without shapes SHACL checks nothing.
+SHAPE_CLASSES = (SH + "NodeShape", SH + "PropertyShape")
+#: The SHACL (and SHACL-AF) properties whose values are SPARQL texts the engines parse.
+SHACL_SPARQL_PROPERTIES = ("select", "ask", "construct", "update")
 PACKAGED_SOURCES = Path(__file__).parent / "_sources"
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,6 +110,40 @@ def _format_syntax_error(shown: str, error: SyntaxError) -> str:
     return f"{shown}:{line}:{column}: {message}"
 
 
+def _first_line_of_length(path: Path, length: int) -> int | None:
+    """The number of the first line of ``path`` at least ``length`` bytes long, if any."""
+    line, current = 1, 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            start = 0
+            while True:
+                newline = chunk.find(b"\n", start)
+                current += (len(chunk) if newline < 0 else newline) - start
+                if current >= length:
+                    return line
+                if newline < 0:
+                    break
+                line, current, start = line + 1, 0, newline + 1
+    return None
+
+
+def _parser_overflow(shown: str, path: Path, error: MemoryError) -> SourceError:
+    """The SourceError for a MemoryError from pyoxigraph's parser: a term too long to read.
+
+    pyoxigraph says only that its buffer is full, not where; the line is found
+    as the first one long enough to hold such a term (a term written on one line,
+    the usual case), else the message names the file alone.
+    """
+    if "maximal size" not in str(error):
+        return SourceError(f"{shown}: out of memory while parsing ({error})")
+    line = _first_line_of_length(path, MAX_TERM_BYTES)
+    where = shown if line is None else f"{shown}:{line}"
+    return SourceError(
+        f"{where}: a literal or IRI longer than {PARSER_TOKEN_LIMIT // 2**20} MiB, more than "
+        "the RDF parser reads as one term: shorten it (or publish the text elsewhere and link to it)"
+    )
+
+
 def parse_turtle(path: Path, *, shown: str | None = None) -> list[ox.Triple]:
     """All triples of one Turtle file; a syntax error raises SourceError naming file:line:column."""
     shown = shown or str(path)
@@ -100,6 +151,8 @@ def parse_turtle(path: Path, *, shown: str | None = None) -> list[ox.Triple]:
         return [quad.triple for quad in ox.parse(path=os.fspath(path), format=ox.RdfFormat.TURTLE)]
     except SyntaxError as error:
         raise SourceError(_format_syntax_error(shown, error)) from error
+    except MemoryError as error:
+        raise _parser_overflow(shown, path, error) from error
     except OSError as error:
         raise SourceError(f"{shown}: cannot read: {error.strerror}") from error
 
@@ -155,6 +208,8 @@ class Sources:
     ontology: list[ox.Triple] = field(default_factory=list)
     shapes: list[ox.Triple] = field(default_factory=list)
     entailed: int = 0
+    #: How many shapes each shapes file declares, by its name in messages (see ``require_shapes``).
+    shape_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def data(self) -> TripleView:
@@ -165,11 +220,6 @@ class Sources:
     def knowledge(self) -> TripleView:
         """Ontology and data together: what is published and served."""
         return TripleView(self.store)
-
-
-def _parse_all(tree: SourceTree, paths: Iterable[Path]) -> Iterator[ox.Triple]:
-    for path in paths:
-        yield from parse_turtle(path, shown=tree.relative(path))
 
 
 def _load_into(store: ox.Store, tree: SourceTree, paths: Iterable[Path]) -> None:
@@ -185,12 +235,132 @@ def _load_into(store: ox.Store, tree: SourceTree, paths: Iterable[Path]) -> None
             store.load(path=os.fspath(path), format=ox.RdfFormat.TURTLE, to_graph=ox.DefaultGraph())
         except SyntaxError as error:
             raise SourceError(_format_syntax_error(shown, error)) from error
+        except MemoryError as error:
+            raise _parser_overflow(shown, path, error) from error
         except OSError as error:
             raise SourceError(f"{shown}: cannot read: {error.strerror}") from error
 
 
+_LONG_TERMS = """SELECT ?s ?p ?o WHERE {{ ?s ?p ?o FILTER(
+  STRLEN(STR(?p)) > {n} || (isIRI(?s) && STRLEN(STR(?s)) > {n})
+  || (!isBlank(?o) && STRLEN(STR(?o)) > {n})
+  || (isLiteral(?o) && STRLEN(STR(DATATYPE(?o))) > {n})) }}"""
+
+
+def _check_term_sizes(store: ox.Store, tree: SourceTree, paths: list[Path]) -> None:
+    """SourceError naming the file when a term of ``store`` is too long to be parsed back
+    once written out (see ``MAX_TERM_BYTES``).
+
+    A term comes from one token of one file and grows at most sixfold on the way out,
+    so files smaller than that share of the limit need no look; otherwise one query
+    finds the long terms, and only then are the files read again to say which one.
+    """
+    shortest = MAX_TERM_BYTES // _MAX_ESCAPE_GROWTH
+    if all(path.stat().st_size <= shortest for path in paths):
+        return
+    results = store.query(_LONG_TERMS.format(n=shortest))
+    assert isinstance(results, ox.QuerySolutions)
+    for row in results:
+        triple = ox.Triple(row["s"], row["p"], row["o"])
+        term = max(triple, key=lambda term: len(str(term).encode()))
+        size = len(str(term).encode())
+        if size > MAX_TERM_BYTES:
+            raise SourceError(
+                f"{_file_stating(term, tree, paths)}: "
+                f"{'the literal' if isinstance(term, ox.Literal) else 'an IRI'} of "
+                f"{_shortened(triple.subject)} {_shortened(triple.predicate)} takes "
+                f"{size / 2**20:.1f} MiB written out, more than the "
+                f"{MAX_TERM_BYTES / 2**20:.1f} MiB the RDF parsers read back as one term: shorten it"
+            )
+
+
+def _file_stating(term: object, tree: SourceTree, paths: list[Path]) -> str:
+    """The first of ``paths`` with a triple that holds ``term`` (as messages show it)."""
+    for path in paths:
+        for quad in ox.parse(path=os.fspath(path), format=ox.RdfFormat.TURTLE):
+            if term in quad.triple:
+                return tree.relative(path)
+    return str(tree.root)
+
+
+def _named_owner(node: ox.NamedNode | ox.BlankNode | ox.Triple, triples: list[ox.Triple]) -> object:
+    """The IRI ``node`` hangs from (a SPARQL constraint is a blank node under its shape),
+    or ``node`` itself when it is an IRI or hangs from none."""
+    seen = set()
+    while isinstance(node, ox.BlankNode) and node not in seen:
+        seen.add(node)
+        parent = next((t.subject for t in triples if t.object == node), None)
+        if parent is None:
+            break
+        node = parent
+    return node
+
+
+def _shortened(term: object, length: int = 80) -> str:
+    text = str(term)
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _load_shapes(tree: SourceTree) -> tuple[list[ox.Triple], dict[str, int]]:
+    """The triples of every shapes file, and how many shapes each declares (by the file's
+    name in messages); SourceError when a SPARQL text in them nests too deep to parse."""
+    rdf_type = ox.NamedNode(RDF + "type")
+    shape_classes = {ox.NamedNode(cls) for cls in SHAPE_CLASSES}
+    sparql = {ox.NamedNode(SH + name): f"sh:{name}" for name in SHACL_SPARQL_PROPERTIES}
+    shapes: list[ox.Triple] = []
+    counts: dict[str, int] = {}
+    for path in tree.shape_files:
+        shown = tree.relative(path)
+        triples = parse_turtle(path, shown=shown)
+        counts[shown] = len(
+            {t.subject for t in triples if t.predicate == rdf_type and t.object in shape_classes}
+        )
+        for triple in triples:
+            name = sparql.get(triple.predicate)
+            if name is not None and isinstance(triple.object, ox.Literal):
+                problem = nesting_problem(triple.object.value)
+                if problem is not None:
+                    owner = _shortened(_named_owner(triple.subject, triples))
+                    raise SourceError(f"{shown}: the {name} of {owner}: {problem}")
+        shapes.extend(triples)
+    return shapes, counts
+
+
+def require_shapes(sources: Sources) -> None:
+    """SourceError unless the shapes folder has files and each declares a shape.
+
+    SHACL with no shapes reports conformance, so an emptied shapes folder, or a
+    shapes file truncated to its prefixes, would let any data pass unchecked and
+    be published. Only the SHACL check needs shapes: commands that read the data
+    alone (``pilotkg query``, ``pilotkg link``) do not ask for them.
+    """
+    if not sources.shape_counts:
+        raise SourceError(
+            f"{sources.tree.root / 'shapes'}: no .ttl files: SHACL would check nothing "
+            "(the shapes folder must hold the shapes the data is checked against)"
+        )
+    for shown, count in sources.shape_counts.items():
+        if not count:
+            raise SourceError(
+                f"{shown}: declares no sh:NodeShape or sh:PropertyShape, so SHACL would check "
+                "nothing with it: add its shapes, or remove the file"
+            )
+
+
+def _check_queries(tree: SourceTree) -> None:
+    """Read every query of ``queries/`` and ``queries/qc/`` as ``read_query_text`` does,
+    so that a query too deeply nested for the engines stops the run before one parses it."""
+    for path in [*sorted(tree.query_dir.glob("*.rq")), *sorted(tree.query_dir.glob("qc/*.rq"))]:
+        read_query_text(path, tree.relative(path))
+
+
 def load_sources(root: Path) -> Sources:
     """Parse every Turtle file under ``root``; the first malformed file stops with its position.
+
+    Whatever would make a later stage crash is refused here, with the file it is in,
+    before any check or release starts: queries nested too deep for a SPARQL parser,
+    terms too long to parse back. (Shapes that check nothing are refused by the SHACL
+    check, through ``require_shapes``: other commands read sources without shapes.)
 
     The files go straight into a store: parsing a million triples into Python
     objects first took as long again and twice the memory.
@@ -198,11 +368,18 @@ def load_sources(root: Path) -> Sources:
     tree = SourceTree(root)
     if not tree.data_files:
         raise SourceError(f"{root / 'data'}: no .ttl files: the data folder is empty")
+    _check_queries(tree)
+    shapes, shape_counts = _load_shapes(tree)
     store = ox.Store()
     _load_into(store, tree, tree.ontology_files)
     ontology = [quad.triple for quad in store]
     _load_into(store, tree, tree.data_files)
-    shapes = list(_parse_all(tree, tree.shape_files))
+    _check_term_sizes(store, tree, [*tree.ontology_files, *tree.data_files])
     return Sources(
-        tree=tree, store=store, ontology=ontology, shapes=shapes, entailed=entail(store, ontology)
+        tree=tree,
+        store=store,
+        ontology=ontology,
+        shapes=shapes,
+        entailed=entail(store, ontology),
+        shape_counts=shape_counts,
     )
