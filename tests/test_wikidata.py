@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from pilotkg import wikidata
 from pilotkg.cli import main
 from pilotkg.errors import QueryError
+from pilotkg.federation import retarget_service
 from pilotkg.queries import Catalogue
 from pilotkg.sources import CHECKOUT_ROOT
 from pilotkg.wikidata import (
@@ -23,7 +24,6 @@ from pilotkg.wikidata import (
     label_variants,
     normalise_label,
     qid_of,
-    retarget_service,
 )
 from pilotkg.wikidata_client import SparqlClient, cache_key
 from test_wikidata_endpoint import FixtureEndpoint, closed_port_url, fixture_store, make_source
@@ -193,9 +193,9 @@ def test_without_a_task_it_counts_links_offline(tmp_path: Path) -> None:
 
 def test_federated_canned_queries_are_pinned_to_our_linked_items(source_dir) -> None:
     """The SERVICE group asks Wikidata only about items our data links, not about all of Wikidata."""
+    from pilotkg.federation import pin_linked_items
     from pilotkg.queries import Catalogue
     from pilotkg.sources import load_sources
-    from pilotkg.wikidata import pin_linked_items
 
     store = load_sources(source_dir).store
     query = Catalogue(source_dir / "queries").get("wikidata-region-population")

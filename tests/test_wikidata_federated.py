@@ -14,10 +14,10 @@ from decimal import Decimal
 import pyoxigraph as ox
 import pytest
 
+from pilotkg.federation import restrict_service, retarget_service
 from pilotkg.namespaces import WIKIDATA_ENTITY
 from pilotkg.queries import Catalogue
 from pilotkg.sources import CHECKOUT_ROOT, load_sources
-from pilotkg.wikidata import restrict_service, retarget_service
 from test_wikidata_endpoint import WIKIDATA_DATA, FixtureEndpoint, fixture_store
 
 CATALOGUE = Catalogue(CHECKOUT_ROOT / "queries")

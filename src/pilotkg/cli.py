@@ -15,6 +15,7 @@ import pyoxigraph as ox
 from . import pipeline
 from .diff import diff_releases, format_diff, read_release
 from .errors import PilotkgError, QueryError
+from .federation import pin_linked_items
 from .formats import by_name
 from .link_command import link
 from .load_command import load
@@ -23,7 +24,6 @@ from .queries import Catalogue
 from .sources import SourceTree, find_source_dir, load_sources
 from .tables import solutions_table
 from .web.command import serve
-from .wikidata import pin_linked_items
 
 
 class PilotkgGroup(click.Group):

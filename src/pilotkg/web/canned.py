@@ -17,8 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import QueryError
+from ..federation import pin_linked_items
 from ..formats import GRAPH_FORMATS, RESULTS_FORMATS
-from ..wikidata import pin_linked_items
 from .execution import answer, raw_response
 from .guard import form_of, tokens
 from .site import site_of
