@@ -128,10 +128,10 @@ def canned_queries(source: Path) -> list[tuple[str, str]]:
 
 
 def child_pipeline(source: Path, _args: argparse.Namespace) -> Json:
-    from pilotkg import checks, reasoning
+    from pilotkg.build import checks, reasoning
+    from pilotkg.build.ntsort import write_sorted_ntriples
+    from pilotkg.build.publish import render_release, write_dump
     from pilotkg.formats import GRAPH_FORMATS
-    from pilotkg.ntsort import write_sorted_ntriples
-    from pilotkg.publish import render_release, write_dump
     from pilotkg.sources import load_sources
 
     stages = Stages()
@@ -322,9 +322,9 @@ def child_virtuoso(source: Path, args: argparse.Namespace) -> Json:
     """Load with pilotkg's own loader (Graph Store protocol, digest, batches: Virtuoso resets
     a connection that sends a whole graph before its digest challenge), then time each query."""
     from bench_load import loadable
-    from pilotkg.loading import load_triples
+    from pilotkg.remote.client import Credentials, Endpoints, RemoteStore
+    from pilotkg.remote.loading import load_triples
     from pilotkg.sources import load_sources
-    from pilotkg.store import Credentials, Endpoints, RemoteStore
 
     graph = f"urn:pilotkg:bench:{args.size}"
     store = RemoteStore(
@@ -355,7 +355,7 @@ def child_virtuoso(source: Path, args: argparse.Namespace) -> Json:
 
 
 def child_engines(source: Path, _args: argparse.Namespace) -> Json:
-    from pilotkg import checks
+    from pilotkg.build import checks
     from pilotkg.sources import load_sources
 
     sources = load_sources(source)

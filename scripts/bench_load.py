@@ -41,10 +41,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from pilotkg import pipeline  # noqa: E402  (the checkout's package, also when not installed)
-from pilotkg.diff import read_release  # noqa: E402
-from pilotkg.loading import load_triples, merged_by_value  # noqa: E402
+from pilotkg.build.diff import read_release  # noqa: E402
+from pilotkg.remote.client import Credentials, Endpoints, RemoteStore  # noqa: E402
+from pilotkg.remote.loading import load_triples, merged_by_value  # noqa: E402
 from pilotkg.sources import load_sources  # noqa: E402
-from pilotkg.store import Credentials, Endpoints, RemoteStore  # noqa: E402
 
 SCRIPT = ROOT / "scripts" / "virtuoso.sh"
 SYNTH = ROOT / "scripts" / "synth.py"

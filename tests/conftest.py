@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest_virtuoso import virtuoso  # noqa: F401  (the remote-loading tests' fixture)
-from pilotkg import pipeline
+from pilotkg.build import pipeline
 from pilotkg.sources import CHECKOUT_ROOT
 
 TEST_DATA = Path(__file__).parent / "data"

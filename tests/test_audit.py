@@ -26,7 +26,7 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 
-from pilotkg.checks import validate_shacl
+from pilotkg.build.checks import validate_shacl
 from pilotkg.cli import main
 from pilotkg.entailment import entail
 from pilotkg.graphs import from_rdflib, to_rdflib, to_store

@@ -11,11 +11,11 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from pilotkg import pipeline
-from pilotkg.checks import check_links, run_qc_queries
+from pilotkg.build import pipeline
+from pilotkg.build.checks import check_links, run_qc_queries
+from pilotkg.build.reasoning import check_consistency, owl_projection
 from pilotkg.cli import main
 from pilotkg.graphs import to_store
-from pilotkg.reasoning import check_consistency, owl_projection
 from pilotkg.sources import load_sources, parse_turtle
 
 PREFIXES = """@prefix pilot: <https://w3id.org/pilotkg/ontology#> .

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pilotkg import ntsort
+from pilotkg.build import ntsort
 from pilotkg.graphs import sorted_triples, to_store, triple_sort_key
 
 SUBJECTS = [

@@ -1,4 +1,4 @@
-"""pilotkg.store and ``pilotkg load`` without a real store: failure classification,
+"""pilotkg.remote.client and ``pilotkg load`` without a real store: failure classification,
 retries, secrets, batching, and the atomic swap run against pyoxigraph standing in
 for the remote store. tests/test_load_virtuoso.py runs the same against Virtuoso."""
 
@@ -25,17 +25,9 @@ from SPARQLWrapper import SPARQLExceptions as sparql_errors
 
 from conftest_virtuoso import free_port
 from pilotkg.cli import main
-from pilotkg.loading import (
-    STAGING_SEGMENT,
-    load_triples,
-    merged_by_value,
-    new_staging_graph,
-    remove_stale_staging,
-    staging_started,
-)
 from pilotkg.namespaces import XSD
 from pilotkg.queries import parse_query_file
-from pilotkg.store import (
+from pilotkg.remote.client import (
     Credentials,
     Endpoints,
     Failure,
@@ -48,7 +40,15 @@ from pilotkg.store import (
     insert_data,
     origin,
 )
-from pilotkg.verify import compare_answers, compare_queries, group_concat_columns, term_key
+from pilotkg.remote.loading import (
+    STAGING_SEGMENT,
+    load_triples,
+    merged_by_value,
+    new_staging_graph,
+    remove_stale_staging,
+    staging_started,
+)
+from pilotkg.remote.verify import compare_answers, compare_queries, group_concat_columns, term_key
 from sparql_endpoint import Behaviour, OxigraphEndpoint, recording, running
 
 GRAPH = "https://w3id.org/pilotkg/dataset"

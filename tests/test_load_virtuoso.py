@@ -22,19 +22,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest_virtuoso import Virtuoso
-from pilotkg import pipeline
+from pilotkg.build import pipeline
+from pilotkg.build.diff import read_release
 from pilotkg.cli import main
-from pilotkg.diff import read_release
-from pilotkg.loading import (
-    STAGING_SEGMENT,
-    load_triples,
-    new_staging_graph,
-    staging_prefix,
-    staging_started,
-)
 from pilotkg.queries import Catalogue
-from pilotkg.sources import CHECKOUT_ROOT
-from pilotkg.store import (
+from pilotkg.remote.client import (
     Credentials,
     Endpoints,
     Failure,
@@ -42,7 +34,15 @@ from pilotkg.store import (
     RemoteStoreError,
     RetryPolicy,
 )
-from pilotkg.verify import compare_queries, term_key
+from pilotkg.remote.loading import (
+    STAGING_SEGMENT,
+    load_triples,
+    new_staging_graph,
+    staging_prefix,
+    staging_started,
+)
+from pilotkg.remote.verify import compare_queries, term_key
+from pilotkg.sources import CHECKOUT_ROOT
 
 FIXTURE_SOURCES = Path(__file__).parent / "data" / "load"
 SKIPPED_CHECKS = ("shacl", "qc", "owl", "links")

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from pilotkg import pipeline
+from pilotkg.build import pipeline
 from pilotkg.cli import main
 from pilotkg.errors import CheckFailed
 from pilotkg.graphs import to_store

@@ -8,7 +8,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pilotkg.reasoning import abstract_abox, check_consistency, owl_projection, reasoning_input
+from pilotkg.build.reasoning import (
+    abstract_abox,
+    check_consistency,
+    owl_projection,
+    reasoning_input,
+)
 from pilotkg.sources import load_sources, parse_turtle
 from synth_support import load_synth
 

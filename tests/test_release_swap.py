@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pilotkg import pipeline, publish
+from pilotkg.build import pipeline, publish
+from pilotkg.build.publish import LINK_PREFIX, RETIRE_PREFIX, STAGING_PREFIX, ReleasePath, recover
 from pilotkg.cli import main
-from pilotkg.publish import LINK_PREFIX, RETIRE_PREFIX, STAGING_PREFIX, ReleasePath, recover
 from pilotkg.web.release import Release
 
 #: A triple that makes the second release differ from the first, and passes every check.

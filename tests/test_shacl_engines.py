@@ -16,10 +16,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pilotkg.checks import SHACL_ENGINES, check_shacl
+from pilotkg.build.checks import SHACL_ENGINES, check_shacl
+from pilotkg.build.report import Finding
 from pilotkg.entailment import entail
 from pilotkg.graphs import to_store
-from pilotkg.report import Finding
 from pilotkg.sources import CHECKOUT_ROOT, load_sources, parse_turtle
 from synth_support import load_synth
 

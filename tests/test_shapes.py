@@ -3,7 +3,7 @@ in tests/data/shapes/ is rejected for exactly the reason it was written to show.
 
 Every fixture is validated together with ``minimal-valid.ttl`` (the entities it
 points at), the ontology and the sub-property entailments, exactly as
-``pilotkg check`` validates the real data (pilotkg.checks.validate_shacl).
+``pilotkg check`` validates the real data (pilotkg.build.checks.validate_shacl).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import pytest
 import rdflib
 from rdflib.namespace import SH
 
-from pilotkg.checks import validate_shacl
+from pilotkg.build.checks import validate_shacl
+from pilotkg.build.report import Finding
 from pilotkg.entailment import entail
 from pilotkg.graphs import from_rdflib, to_rdflib, to_store
-from pilotkg.report import Finding
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY_FILE = ROOT / "ontology" / "pilotkg.ttl"
@@ -245,8 +245,6 @@ def test_broken_fixture_is_rejected(
         assert r.severity == expect.severity, report
     focus_nodes = {"_:" if r.focus_node.startswith("_:") else r.focus_node[1:-1] for r in results}
     assert focus_nodes == set(expect.focus), report
-
-
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SILENT_DIR.glob("*.ttl")))

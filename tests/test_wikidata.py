@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pilotkg import wikidata
 from pilotkg.cli import main
 from pilotkg.errors import QueryError
 from pilotkg.federation import retarget_service
 from pilotkg.queries import Catalogue
 from pilotkg.sources import CHECKOUT_ROOT
-from pilotkg.wikidata import (
+from pilotkg.wikidata import labels as wikidata
+from pilotkg.wikidata.client import SparqlClient, cache_key
+from pilotkg.wikidata.labels import (
     DEFAULT_ENDPOINT,
     USER_AGENT,
     EndpointError,
@@ -25,7 +26,6 @@ from pilotkg.wikidata import (
     normalise_label,
     qid_of,
 )
-from pilotkg.wikidata_client import SparqlClient, cache_key
 from test_wikidata_endpoint import FixtureEndpoint, closed_port_url, fixture_store, make_source
 
 ASK = "ASK { <http://www.wikidata.org/entity/Q42622> ?p ?o }"

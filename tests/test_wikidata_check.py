@@ -10,10 +10,10 @@ from click.testing import CliRunner, Result
 
 from pilotkg.cli import main
 from pilotkg.sources import load_sources
-from pilotkg.wikidata import KINDS
-from pilotkg.wikidata_check import check_links
-from pilotkg.wikidata_client import SparqlClient
-from pilotkg.wikidata_local import read_entities
+from pilotkg.wikidata.check import check_links
+from pilotkg.wikidata.client import SparqlClient
+from pilotkg.wikidata.labels import KINDS
+from pilotkg.wikidata.local import read_entities
 from test_wikidata_endpoint import (
     WIKIDATA_DATA,
     FixtureEndpoint,

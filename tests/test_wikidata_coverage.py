@@ -23,8 +23,8 @@ import pytest
 
 from pilotkg.namespaces import ID, OWL, SKOS
 from pilotkg.sources import CHECKOUT_ROOT, load_sources
-from pilotkg.wikidata import KINDS
-from pilotkg.wikidata_local import Link, LocalEntity, read_entities, shared_items
+from pilotkg.wikidata.labels import KINDS
+from pilotkg.wikidata.local import Link, LocalEntity, read_entities, shared_items
 from test_wikidata_endpoint import WIKIDATA_DATA
 
 SHEET = WIKIDATA_DATA / "wikidata.csv"

@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 
 from pilotkg.cli import main
 from pilotkg.namespaces import OWL, RDFS
-from pilotkg.wikidata_items import ItemFacts
-from pilotkg.wikidata_local import LocalEntity
-from pilotkg.wikidata_propose import AMBIGUOUS, PROPOSED, UNSUITABLE, WEAKER, Candidate, decide
+from pilotkg.wikidata.items import ItemFacts
+from pilotkg.wikidata.local import LocalEntity
+from pilotkg.wikidata.propose import AMBIGUOUS, PROPOSED, UNSUITABLE, WEAKER, Candidate, decide
 from test_wikidata_endpoint import FixtureEndpoint, fixture_store, make_source
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from pilotkg import pipeline
+from pilotkg.build import pipeline
 from pilotkg.web.settings import Settings
 
 FIXTURE_DATA = Path(__file__).parent / "data" / "web" / "data"

@@ -12,18 +12,18 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
-from . import pipeline
-from .diff import diff_releases, format_diff, read_release
+from .build import pipeline
+from .build.diff import diff_releases, format_diff, read_release
 from .errors import PilotkgError, QueryError
 from .federation import pin_linked_items
 from .formats import by_name
-from .link_command import link
-from .load_command import load
 from .options import progress, skip_option, source_option
 from .queries import Catalogue
+from .remote.command import load
 from .sources import SourceTree, find_source_dir, load_sources
 from .tables import solutions_table
 from .web.command import serve
+from .wikidata.command import link
 
 
 class PilotkgGroup(click.Group):

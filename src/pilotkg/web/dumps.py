@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from ..build.publish import serialize
 from ..formats import GRAPH_FORMATS, Format
-from ..publish import serialize
 from .negotiate import Page, by_format_parameter, choose, offered_types
 from .site import not_modified, site_of
 

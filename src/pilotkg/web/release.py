@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .. import pipeline
+from ..build import pipeline
 from ..errors import UsageError
 from ..formats import FORMATS
 from ..sources import PACKAGED_SOURCES, SOURCE_PARTS

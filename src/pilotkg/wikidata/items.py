@@ -22,9 +22,9 @@ from typing import TypeVar
 
 import pyoxigraph as ox
 
-from .namespaces import OWL, RDFS, SKOS, WIKIDATA_ENTITY
-from .wikidata import WDT, is_chinese, qid_of
-from .wikidata_client import SparqlClient
+from ..namespaces import OWL, RDFS, SKOS, WIKIDATA_ENTITY
+from .client import SparqlClient
+from .labels import WDT, is_chinese, qid_of
 
 #: Items per facts request, and labels per search request: small enough for any
 #: endpoint's limits, large enough that a whole run is a handful of requests.

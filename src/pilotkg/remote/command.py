@@ -1,10 +1,10 @@
 """``pilotkg load``: replace a graph in a remote SPARQL store with a release, then check it.
 
-The work is done by :mod:`pilotkg.store`, :mod:`pilotkg.loading` and :mod:`pilotkg.verify`; this module turns options into a
+The work is done by :mod:`pilotkg.remote.client`, :mod:`pilotkg.remote.loading` and :mod:`pilotkg.remote.verify`; this module turns options into a
 ``RemoteStore``, reads the password from the environment (never from the
 command line, where ``ps`` and shell history would show it), draws the
 progress bar and prints the closing line. ``--clean-staging`` removes what
-killed loads left behind (see :mod:`pilotkg.loading`) without loading.
+killed loads left behind (see :mod:`pilotkg.remote.loading`) without loading.
 """
 
 from __future__ import annotations
@@ -19,25 +19,25 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
-from .diff import read_release
-from .errors import CheckFailed, UsageError
+from ..build.diff import read_release
+from ..errors import CheckFailed, UsageError
+from ..namespaces import DATASET_IRI
+from ..options import source_option
+from ..queries import Catalogue
+from ..sources import SourceTree, find_source_dir
+from .client import (
+    GRAPH_STORE_BATCH_TRIPLES,
+    UPDATE_BATCH_TRIPLES,
+    Credentials,
+    Endpoints,
+    RemoteStore,
+)
 from .loading import (
     DEFAULT_STALE_AFTER_S,
     STAGING_SEGMENT,
     is_staging_graph,
     load_triples,
     remove_stale_staging,
-)
-from .namespaces import DATASET_IRI
-from .options import source_option
-from .queries import Catalogue
-from .sources import SourceTree, find_source_dir
-from .store import (
-    GRAPH_STORE_BATCH_TRIPLES,
-    UPDATE_BATCH_TRIPLES,
-    Credentials,
-    Endpoints,
-    RemoteStore,
 )
 from .verify import compare_queries
 

@@ -55,11 +55,11 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from . import reasoning
-from .graphs import to_rdflib, to_store
-from .namespaces import DCTERMS, ID, PREFIXES, PROV
-from .queries import read_query_text
+from ..graphs import to_rdflib, to_store
+from ..namespaces import DCTERMS, ID, PREFIXES, PROV
+from ..queries import read_query_text
 from .report import CheckReport, Finding
-from .sources import Sources, require_shapes
+from ..sources import Sources, require_shapes
 
 #: The SHACL engines ``run_checks`` can use, by name.
 SHACL_ENGINES = ("turbo", "pyshacl")

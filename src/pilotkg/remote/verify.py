@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .errors import QueryError
-from .graphs import to_store
-from .namespaces import XSD
-from .queries import CannedQuery
-from .store import Failure, RemoteStore, RemoteStoreError
+from ..errors import QueryError
+from ..graphs import to_store
+from ..namespaces import XSD
+from ..queries import CannedQuery
+from .client import Failure, RemoteStore, RemoteStoreError
 from .values import NUMERIC_TYPES, number_key
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import UsageError
-from .namespaces import KIND_PREFIXES, OWL, RDFS, SKOS, WIKIDATA_ENTITY, XSD
-from .wikidata_local import LINK_PROPERTIES
-from .wikidata_propose import AMBIGUOUS, PROPOSED, Candidate, Proposal
+from ..errors import UsageError
+from ..namespaces import KIND_PREFIXES, OWL, RDFS, SKOS, WIKIDATA_ENTITY, XSD
+from .local import LINK_PROPERTIES
+from .propose import AMBIGUOUS, PROPOSED, Candidate, Proposal
 
 SSSOM = "https://w3id.org/sssom/"
 SEMAPV = "https://w3id.org/semapv/vocab/"

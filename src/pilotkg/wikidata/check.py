@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .namespaces import OWL, SKOS
-from .wikidata import TYPE_RULES, is_chinese, normalise_label, short_name
-from .wikidata_client import SparqlClient
-from .wikidata_items import ItemFacts, fetch_items
-from .wikidata_local import Link, LocalEntity, parent_items, shared_items
+from ..namespaces import OWL, SKOS
+from .client import SparqlClient
+from .items import ItemFacts, fetch_items
+from .labels import TYPE_RULES, is_chinese, normalise_label, short_name
+from .local import Link, LocalEntity, parent_items, shared_items
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .checks import run_checks, start_checks
-from .errors import CheckFailed
-from .namespaces import ONTOLOGY_IRI, OWL
+from ..errors import CheckFailed
+from ..namespaces import ONTOLOGY_IRI, OWL
 from .publish import default_base_url, render_release, staged_release
 from .report import CheckReport
-from .sources import Sources, load_sources, require_shapes
+from ..sources import Sources, load_sources, require_shapes
 from .void import class_counts
 
 Progress = Callable[[str], None]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import SourceError
-from .formats import by_name
-from .graphs import triple_sort_key
+from ..errors import SourceError
+from ..formats import by_name
+from ..graphs import triple_sort_key
 
 
 def read_release(path: Path) -> set[ox.Triple]:

@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .wikidata import CHINA, TYPE_RULES, is_chinese, label_variants, normalise_label
-from .wikidata_client import SparqlClient
-from .wikidata_items import ItemFacts, fetch_items, find_by_labels
-from .wikidata_local import PROPOSED_PROPERTY, LocalEntity, parent_items
+from .client import SparqlClient
+from .items import ItemFacts, fetch_items, find_by_labels
+from .labels import CHINA, TYPE_RULES, is_chinese, label_variants, normalise_label
+from .local import PROPOSED_PROPERTY, LocalEntity, parent_items
 
 
 def max_score(kind: str) -> int:

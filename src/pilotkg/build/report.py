@@ -8,7 +8,7 @@ from typing import Literal
 
 import pyoxigraph as ox
 
-from .namespaces import SH
+from ..namespaces import SH
 
 Severity = Literal["Violation", "Warning", "Info"]
 

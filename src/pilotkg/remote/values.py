@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from .namespaces import XSD
+from ..namespaces import XSD
 
 _INTEGER_NAMES = (
     "integer int long short byte nonNegativeInteger positiveInteger nonPositiveInteger "

@@ -1,6 +1,6 @@
 """Put triples into a remote store atomically: stage, count, swap, clean up.
 
-See :mod:`pilotkg.store` for the protocol client; this module holds the
+See :mod:`pilotkg.remote.client` for the protocol client; this module holds the
 steps of one load and what to do when one of them fails.
 
 Staging graphs carry their target, their start and their run in their name,
@@ -27,9 +27,9 @@ from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
-from .graphs import sorted_triples
-from .namespaces import DATE_DATATYPES, XSD
-from .store import Failure, RemoteStore, RemoteStoreError, StagingKept, batches
+from ..graphs import sorted_triples
+from ..namespaces import DATE_DATATYPES, XSD
+from .client import Failure, RemoteStore, RemoteStoreError, StagingKept, batches
 from .values import NUMERIC_TYPES, number_key
 
 #: What follows the target's IRI in the name of its staging graphs.

@@ -22,8 +22,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .errors import PilotkgError
-from .namespaces import ID, WIKIDATA_ENTITY, WIKIDATA_SPARQL
+from ..errors import PilotkgError
+from ..namespaces import ID, WIKIDATA_ENTITY, WIKIDATA_SPARQL
 
 #: Wikimedia asks every client to say who it is and how to reach its authors:
 #: https://meta.wikimedia.org/wiki/User-Agent_policy

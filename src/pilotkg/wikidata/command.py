@@ -13,15 +13,15 @@ from pathlib import Path
 
 import click
 
-from .errors import CheckFailed, UsageError
-from .options import progress, source_option
-from .sources import find_source_dir, load_sources
-from .wikidata import DEFAULT_ENDPOINT, KINDS
-from .wikidata_check import check_links
-from .wikidata_client import DEFAULT_CACHE_DIR, SparqlClient
-from .wikidata_local import LocalEntity, read_entities
-from .wikidata_propose import Proposal, propose_links
-from .wikidata_review import write_proposals
+from ..errors import CheckFailed, UsageError
+from ..options import progress, source_option
+from ..sources import find_source_dir, load_sources
+from .check import check_links
+from .client import DEFAULT_CACHE_DIR, SparqlClient
+from .labels import DEFAULT_ENDPOINT, KINDS
+from .local import LocalEntity, read_entities
+from .propose import Proposal, propose_links
+from .review import write_proposals
 
 
 @click.group()

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .namespaces import OWL, PILOT, RDFS, SKOS
-from .wikidata import kind_of, qid_of, short_name
+from ..namespaces import OWL, PILOT, RDFS, SKOS
+from .labels import kind_of, qid_of, short_name
 
 #: The link properties, strongest first, with the names reports use.
 LINK_PROPERTIES: dict[str, str] = {

@@ -35,8 +35,8 @@ Why it works the way it does:
   digest answer is ever sent to a server the user did not name, and a POST is
   never silently turned into a GET that drops its body.
 
-The steps of a load are in :mod:`pilotkg.loading`; comparing answers with the
-embedded store is :mod:`pilotkg.verify`.
+The steps of a load are in :mod:`pilotkg.remote.loading`; comparing answers with the
+embedded store is :mod:`pilotkg.remote.verify`.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ from typing import IO, Literal, TypeVar
 import pyoxigraph as ox
 from SPARQLWrapper import SPARQLExceptions as sparql_errors
 
-from .errors import PilotkgError
-from .formats import by_media_type
+from ..errors import PilotkgError
+from ..formats import by_media_type
 
 T = TypeVar("T")
 

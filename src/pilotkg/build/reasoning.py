@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .namespaces import OWL, RDF, RDFS, XSD
+from ..namespaces import OWL, RDF, RDFS, XSD
 from .report import Finding
-from .sources import TripleView
+from ..sources import TripleView
 
 #: Datatypes of the OWL 2 datatype map (OWL 2 Structural Specification, section 4).
 OWL2_DATATYPES = frozenset(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .namespaces import (
+from ..namespaces import (
     DATASET_IRI,
     DCAT,
     DCTERMS,

@@ -27,13 +27,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import QueryError, UsageError
-from .formats import GRAPH_FORMATS, Format
-from .graphs import sorted_triples
-from .namespaces import BASE, PREFIXES
+from ..errors import QueryError, UsageError
+from ..formats import GRAPH_FORMATS, Format
+from ..graphs import sorted_triples
+from ..namespaces import BASE, PREFIXES
 from .ntsort import write_sorted_ntriples
-from .queries import Catalogue
-from .sources import Sources
+from ..queries import Catalogue
+from ..sources import Sources
 from .void import Dump, describe_release
 
 RELEASE_NAME = "pilotkg"
