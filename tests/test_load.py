@@ -621,10 +621,13 @@ def test_an_unreachable_endpoint_fails_at_once_with_a_clear_error(fixture_releas
     assert "check that the store is running" in output and "Traceback" not in output
 
 
-def test_no_release_says_to_build_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    code, output = run_load("--endpoint", "http://127.0.0.1:9/sparql")
+def test_no_release_says_to_build_first(tmp_path: Path) -> None:
+    """The default release is dist/ beside the sources, where ``pilotkg build`` writes it."""
+    for part in ("ontology", "data", "shapes", "queries"):
+        (tmp_path / part).mkdir()
+    code, output = run_load("--endpoint", "http://127.0.0.1:9/sparql", "--source", str(tmp_path))
     assert code == 2 and "run `pilotkg build` first" in output
+    assert str(tmp_path / "dist") in output
 
 
 def test_a_bad_graph_iri_is_refused(fixture_release: Path) -> None:

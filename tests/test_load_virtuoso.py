@@ -23,9 +23,9 @@ from click.testing import CliRunner
 
 from conftest_virtuoso import Virtuoso
 from pilotkg.build import pipeline
-from pilotkg.build.diff import read_release
 from pilotkg.cli import main
 from pilotkg.queries import Catalogue
+from pilotkg.release import read_release
 from pilotkg.remote.client import (
     Credentials,
     Endpoints,

@@ -21,17 +21,24 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pilotkg.build import pipeline, publish
-from pilotkg.build.publish import LINK_PREFIX, RETIRE_PREFIX, STAGING_PREFIX, ReleasePath, recover
+from pilotkg import release
+from pilotkg.build import pipeline
 from pilotkg.cli import main
-from pilotkg.web.release import Release
+from pilotkg.release import (
+    LINK_PREFIX,
+    RETIRE_PREFIX,
+    STAGING_PREFIX,
+    Release,
+    ReleasePath,
+    recover,
+)
 
 #: A triple that makes the second release differ from the first, and passes every check.
 NOTE = (
     "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
     '<https://w3id.org/pilotkg/id/region/guangdong> rdfs:comment "A second release."@en .\n'
 )
-#: Release ids made by hand for the simulated states (the form ``publish.RELEASE_ID`` takes).
+#: Release ids made by hand for the simulated states (the form ``release.RELEASE_ID`` takes).
 OLD_ID, NEW_ID, LEGACY_ID = (
     "20250101T000000Z-0000000a",
     "20250101T000000Z-0000000b",
@@ -363,5 +370,5 @@ def test_a_symlink_of_the_users_own_is_followed(two_releases: Path, tmp_path: Pa
 
 
 def test_release_ids_are_what_recovery_recognises() -> None:
-    assert publish.RELEASE_ID.fullmatch(publish._new_release_id())
-    assert publish.RELEASE_ID.fullmatch(OLD_ID) and publish.RELEASE_ID.fullmatch(LEGACY_ID)
+    assert release.RELEASE_ID.fullmatch(release._new_release_id())
+    assert release.RELEASE_ID.fullmatch(OLD_ID) and release.RELEASE_ID.fullmatch(LEGACY_ID)

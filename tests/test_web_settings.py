@@ -15,12 +15,14 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
+from pilotkg.build.pipeline import ensure_release
 from pilotkg.cli import main
 from pilotkg.errors import UsageError
+from pilotkg.release import Release
 from pilotkg.web.app import create_app
 from pilotkg.web.guard import form_of, judge, service_targets, tokens
-from pilotkg.web.release import Release, ensure_release, open_stores
 from pilotkg.web.settings import Settings
+from pilotkg.web.stores import open_stores
 from pilotkg.web.workers import Job, execute
 from web_support import SKIP_ALL, built_source, make_settings
 

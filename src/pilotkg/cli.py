@@ -13,16 +13,17 @@ import click
 import pyoxigraph as ox
 
 from .build import pipeline
-from .build.diff import diff_releases, format_diff, read_release
+from .build.diff import diff_releases, format_diff
 from .errors import PilotkgError, QueryError
 from .federation import pin_linked_items
 from .formats import by_name
 from .options import progress, skip_option, source_option
 from .queries import Catalogue
+from .release import default_release_dir, read_release
 from .remote.command import load
 from .sources import SourceTree, find_source_dir, load_sources
 from .tables import solutions_table
-from .web.command import serve
+from .web.command import serve_command
 from .wikidata.command import link
 
 
@@ -48,8 +49,8 @@ def main() -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("dist"),
-    show_default=True,
+    default=None,
+    help="Release folder (default: dist/ beside the sources, where serve and load look).",
 )
 @click.option(
     "--base-url",
@@ -57,11 +58,13 @@ def main() -> None:
     help="Public origin the dumps and endpoint live under (default: https://w3id.org/pilotkg/).",
 )
 @skip_option("Leave a check out (not for releases).")
-def build(source: Path | None, out: Path, base_url: str | None, skip: tuple[str, ...]) -> None:
+def build(
+    source: Path | None, out: Path | None, base_url: str | None, skip: tuple[str, ...]
+) -> None:
     """Parse, check and publish a release into OUT (left untouched if anything fails)."""
-    summary = pipeline.build(
-        find_source_dir(source), out, base_url=base_url, skip=skip, progress=progress
-    )
+    source_dir = find_source_dir(source)
+    out = out or default_release_dir(source_dir)
+    summary = pipeline.build(source_dir, out, base_url=base_url, skip=skip, progress=progress)
     for finding in summary.report.warnings:
         click.echo(f"warning: {finding.as_text()}", err=True)
     click.echo(summary.as_text())
@@ -162,7 +165,13 @@ def diff(old: Path, new: Path) -> None:
 
 main.add_command(load)
 
-main.add_command(serve)
+main.add_command(
+    serve_command(
+        lambda source_dir, out_dir, skip: pipeline.ensure_release(
+            source_dir, out_dir, skip=skip, progress=progress
+        )
+    )
+)
 
 
 main.add_command(link)

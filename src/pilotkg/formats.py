@@ -12,6 +12,8 @@ from typing import Literal
 
 import pyoxigraph as ox
 
+from .namespaces import PREFIXES
+
 Kind = Literal["graph", "results"]
 
 
@@ -119,3 +121,14 @@ def by_media_type(media_type: str, kind: Kind | None = None) -> Format | None:
         if (kind is None or fmt.kind == kind) and wanted in fmt.media_types:
             return fmt
     return None
+
+
+def prefixes_for(fmt: Format) -> dict[str, str] | None:
+    """The project's prefixes for the formats that abbreviate with them (Turtle, RDF/XML)."""
+    return PREFIXES if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+
+
+def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
+    """Triples in the graph format ``fmt``, in the order given; Turtle gets the project's prefixes."""
+    assert fmt.rdf_format is not None
+    return ox.serialize(triples, format=fmt.rdf_format, prefixes=prefixes_for(fmt)) or b""

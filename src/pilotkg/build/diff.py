@@ -13,25 +13,6 @@ from ..formats import by_name
 from ..graphs import triple_sort_key
 
 
-def read_release(path: Path) -> set[ox.Triple]:
-    """The triples of a release folder (its ``pilotkg.nt.gz``) or of one RDF file."""
-    if path.is_dir():
-        path = path / "pilotkg.nt.gz"
-    if not path.is_file():
-        raise SourceError(f"{path}: no such release file (give a dist/ folder or an RDF dump)")
-    name = path.name.removesuffix(".gz")
-    fmt = by_name(Path(name).suffix, kind="graph")
-    if fmt is None or fmt.rdf_format is None:
-        raise SourceError(f"{path}: unknown RDF format (use .ttl, .nt, .nt.gz, .jsonld or .rdf)")
-    data = path.read_bytes()
-    if path.name.endswith(".gz"):
-        data = gzip.decompress(data)
-    try:
-        return {quad.triple for quad in ox.parse(data, format=fmt.rdf_format)}
-    except SyntaxError as error:
-        raise SourceError(f"{path}:{error.lineno}:{error.offset}: {error.msg}") from error
-
-
 def diff_releases(
     old: set[ox.Triple], new: set[ox.Triple]
 ) -> dict[str, dict[str, list[ox.Triple]]]:

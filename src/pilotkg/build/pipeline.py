@@ -12,9 +12,10 @@ import pyoxigraph as ox
 from .checks import run_checks, start_checks
 from ..errors import CheckFailed
 from ..namespaces import ONTOLOGY_IRI, OWL
-from .publish import default_base_url, render_release, staged_release
+from ..release import CHECKSUMS, Release, staged_release
+from .publish import default_base_url, render_release
 from .report import CheckReport
-from ..sources import Sources, load_sources, require_shapes
+from ..sources import SOURCE_PARTS, Sources, load_sources, require_shapes
 from .void import class_counts
 
 Progress = Callable[[str], None]
@@ -128,3 +129,34 @@ def build(
             **report.seconds,
         },
     )
+
+
+def newest_source_mtime(source_dir: Path) -> float:
+    """The modification time of the newest file in the source folder's four parts."""
+    times = [
+        path.stat().st_mtime
+        for part in SOURCE_PARTS
+        for path in (source_dir / part).rglob("*")
+        if path.is_file()
+    ]
+    return max(times, default=0.0)
+
+
+def ensure_release(
+    source_dir: Path,
+    out_dir: Path,
+    *,
+    skip: tuple[str, ...] = (),
+    progress: Callable[[str], None],
+) -> Release:
+    """The release in ``out_dir``, built first when missing or older than the sources."""
+    sums = out_dir / CHECKSUMS
+    if sums.is_file() and sums.stat().st_mtime >= newest_source_mtime(source_dir):
+        progress(f"serving the release in {out_dir} (up to date with {source_dir})")
+    else:
+        why = "no release yet" if not sums.is_file() else "the sources are newer"
+        progress(f"building {out_dir} from {source_dir} ({why})")
+        build(source_dir, out_dir, skip=skip, progress=progress)
+    return Release.open(out_dir)
+
+

@@ -28,30 +28,27 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import QueryError, UsageError
-from ..formats import GRAPH_FORMATS, Format
+from ..formats import GRAPH_FORMATS, Format, prefixes_for, serialize
 from ..graphs import sorted_triples
-from ..namespaces import BASE, PREFIXES
+from ..namespaces import BASE
 from .ntsort import write_sorted_ntriples
 from ..queries import Catalogue
+from ..release import (
+    CHECKSUMS,
+    ONTOLOGY_HTML,
+    ONTOLOGY_TTL,
+    VOID,
+    checksums_text,
+    csv_name,
+    dump_name,
+)
 from ..sources import Sources
 from .void import Dump, describe_release
 
-RELEASE_NAME = "pilotkg"
 #: Canned queries exported as CSV for spreadsheet users.
 CSV_EXPORTS = ("zones", "bases", "policies", "organisations")
 
 Progress = Callable[[str], None]
-
-
-def _prefixes(fmt: Format) -> dict[str, str] | None:
-    """The project's prefixes for the formats that abbreviate with them."""
-    return PREFIXES if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-
-
-def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
-    """Sorted triples in ``fmt``; Turtle gets the project's prefixes."""
-    assert fmt.rdf_format is not None
-    return ox.serialize(triples, format=fmt.rdf_format, prefixes=_prefixes(fmt)) or b""
 
 
 def _file_sha256(path: Path) -> str:
@@ -89,13 +86,14 @@ def write_dump(ordered: Path, fmt: Format, folder: Path) -> Dump:
     """The sorted N-Triples file ``ordered`` written into ``folder`` as the dump in ``fmt``,
     streamed through pyoxigraph's serialiser (N-Triples itself is gzipped)."""
     assert fmt.rdf_format is not None
+    name = dump_name(fmt)
     if fmt.rdf_format == ox.RdfFormat.N_TRIPLES:
-        name, media_type = f"{RELEASE_NAME}.{fmt.extension}.gz", "application/gzip"
+        media_type = "application/gzip"
         _gzip_file(ordered, folder / name)
     else:
-        name, media_type = f"{RELEASE_NAME}.{fmt.extension}", fmt.media_type
+        media_type = fmt.media_type
         triples = (q.triple for q in ox.parse(path=ordered, format=ox.RdfFormat.N_TRIPLES))
-        ox.serialize(triples, output=folder / name, format=fmt.rdf_format, prefixes=_prefixes(fmt))
+        ox.serialize(triples, output=folder / name, format=fmt.rdf_format, prefixes=prefixes_for(fmt))
     path = folder / name
     return Dump(name, media_type, path.stat().st_size, _file_sha256(path))
 
@@ -125,7 +123,7 @@ def csv_exports(store: ox.Store, catalogue: Catalogue) -> dict[str, bytes]:
             except SyntaxError as error:
                 raise QueryError(f"{query.path}: {error}") from error
             assert isinstance(results, ox.QuerySolutions)
-            exports[f"csv/{name}.csv"] = results.serialize(format=ox.QueryResultsFormat.CSV) or b""
+            exports[csv_name(name)] = results.serialize(format=ox.QueryResultsFormat.CSV) or b""
     return exports
 
 
@@ -145,240 +143,17 @@ def render_release(
         digests[name] = hashlib.sha256(data).hexdigest()
 
     ontology_ttl = serialize(sorted_triples(sources.ontology), GRAPH_FORMATS[0])
-    write("ontology.ttl", ontology_ttl)
+    write(ONTOLOGY_TTL, ontology_ttl)
     progress("generating ontology documentation")
-    write("ontology.html", ontology_html(ontology_ttl).encode("utf-8"))
+    write(ONTOLOGY_HTML, ontology_html(ontology_ttl).encode("utf-8"))
     progress("exporting CSV")
     for name, data in csv_exports(store, Catalogue(sources.tree.query_dir)).items():
         write(name, data)
     void = describe_release(
         store=store, total_triples=len(store), version=version, dumps=dumps, base_url=base_url
     )
-    write("void.ttl", serialize(sorted_triples(void), GRAPH_FORMATS[0]))
-    write(
-        "SHA256SUMS",
-        "".join(f"{digest}  {name}\n" for name, digest in sorted(digests.items())).encode("ascii"),
-    )
-
-
-#: The folder beside the release path that holds the releases: ``.dist.releases`` for ``dist``.
-RELEASES_FOLDER = ".{name}.releases"
-#: Inside it, everything but the releases themselves has a prefix saying what it is.
-STAGING_PREFIX = ".staging-"  # a release being written (or written, not yet published)
-LINK_PREFIX = ".link-"  # a symlink to a release, about to replace the release path
-RETIRE_PREFIX = ".retire-"  # a marker: the release it names is superseded and is deleted
-LOCK_FILE = ".lock"
-#: A release's folder name: when it was built (UTC) and a random part.
-RELEASE_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
-#: What ``tempfile.mkdtemp`` made beside the release path before releases had a folder.
-_LEGACY_TEMP = re.compile(r"\.(?P<name>.+)\.(?P<kind>new|old)-[a-z0-9_]{8}")
-
-
-def _new_release_id() -> str:
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(4)
-
-
-@dataclass(frozen=True)
-class ReleasePath:
-    """The path users name (``dist``), and the folder beside it that holds the releases.
-
-    The path is a relative symlink into the folder (``dist -> .dist.releases/<id>``).
-    Publishing writes the new release into the folder and then puts a new symlink
-    over the old one with one ``rename``, which POSIX makes atomic: a reader, or a
-    build killed at any instant, finds either the old release or the new one at the
-    path, never a gap or a half-written folder. Replacing a folder itself cannot work
-    that way (a folder cannot be renamed over a non-empty one), which is why the
-    path is a link. The link is relative so that the folder holding both can move.
-    """
-
-    path: Path
-
-    @classmethod
-    def of(cls, out_dir: Path) -> ReleasePath:
-        """The release path for ``--out out_dir``: a symlink that is not ours is followed
-        (a ``dist`` linked to a web server's folder publishes into that folder)."""
-        path = out_dir.absolute()
-        for _hop in range(40):
-            path = path.parent.resolve() / path.name
-            if not path.name or path.name in (".", ".."):
-                raise UsageError(f"--out {out_dir}: name a folder to publish into")
-            if not path.is_symlink() or cls(path).current() is not None:
-                return cls(path)
-            path = path.parent / path.readlink()
-        raise UsageError(f"--out {out_dir}: too many levels of symbolic links")
-
-    @property
-    def folder(self) -> Path:
-        return self.path.parent / RELEASES_FOLDER.format(name=self.path.name)
-
-    def target(self, release_id: str) -> str:
-        """What the symlink to ``release_id`` holds: a path relative to the link's folder."""
-        return f"{self.folder.name}/{release_id}"
-
-    def current(self) -> str | None:
-        """The id of the release the path links to, when it is one of our links."""
-        try:
-            target = str(self.path.readlink())
-        except OSError:  # missing, or not a symlink
-            return None
-        folder, _, release_id = target.partition("/")
-        if folder == self.folder.name and RELEASE_ID.fullmatch(release_id):
-            return release_id
-        return None
-
-    def check_replaceable(self) -> None:
-        """UsageError unless the path is ours to replace: absent, our link, an empty folder,
-        or a release folder from a build before releases had a folder of their own."""
-        path = self.path
-        if not os.path.lexists(path) or self.current() is not None:
-            return
-        if not path.is_dir():
-            raise UsageError(f"--out {path}: exists and is not a folder; choose another --out")
-        if any(path.iterdir()) and not (path / "SHA256SUMS").is_file():
-            raise UsageError(
-                f"--out {path}: the folder holds no pilotkg release (no SHA256SUMS), and a "
-                "build replaces its --out folder: choose a new or empty one"
-            )
-
-
-@contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold the lock of a releases folder: one build at a time tidies and publishes there.
-    The kernel drops the lock when the process ends, however it ends."""
-    with (folder / LOCK_FILE).open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            raise UsageError(
-                f"{folder}: another pilotkg build is publishing here; wait until it ends"
-            ) from error
-        yield
-
-
-def _remove(path: Path) -> None:
-    """Delete a folder, a file or a symlink (not what it links to); nothing if it is gone."""
-    if path.is_symlink() or path.is_file():
-        path.unlink(missing_ok=True)
-    elif path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _named(folder: Path, prefix: str) -> list[tuple[Path, str]]:
-    """The entries of ``folder`` called ``prefix`` + a release id, with the id."""
-    found = []
-    for entry in sorted(folder.glob(prefix + "*")):
-        release_id = entry.name[len(prefix) :]
-        if RELEASE_ID.fullmatch(release_id):
-            found.append((entry, release_id))
-    return found
-
-
-def recover(release: ReleasePath) -> None:
-    """Finish or undo what a killed build left, before this build starts (lock held).
-
-    Only names this module makes are touched. A pending link is put in place if the
-    release path is missing (the build was killed inside the one step where it is,
-    while replacing a release folder of an older pilotkg, after its checks passed);
-    otherwise it and the release it names are deleted, since the old release stayed
-    published. Staging folders are deleted, and so are the releases marked retired
-    that the path does not link to. Of the older layout's temporary folders beside
-    the path, a moved-aside release is put back if the path is missing, then all go.
-    """
-    path, folder = release.path, release.folder
-    current = release.current()
-    for link, release_id in _named(folder, LINK_PREFIX):
-        if not os.path.lexists(path) and (folder / release_id / "SHA256SUMS").is_file():
-            link.replace(path)
-            current = release_id
-        else:
-            link.unlink()
-            if release_id != current:
-                _remove(folder / release_id)
-    for entry in sorted(path.parent.glob(f".{path.name}.*-*")):
-        match = _LEGACY_TEMP.fullmatch(entry.name)
-        if match is None or match["name"] != path.name or not entry.is_dir():
-            continue
-        moved_aside = entry / path.name
-        if match["kind"] == "old" and not os.path.lexists(path) and moved_aside.is_dir():
-            release_id = _new_release_id()
-            moved_aside.rename(folder / release_id)
-            _link(release, release_id)
-            current = release_id
-        shutil.rmtree(entry, ignore_errors=True)
-    for staging, _release_id in _named(folder, STAGING_PREFIX):
-        _remove(staging)
-    for marker, release_id in _named(folder, RETIRE_PREFIX):
-        if release_id != current:
-            _remove(folder / release_id)
-        marker.unlink()
-
-
-def _link(release: ReleasePath, release_id: str) -> None:
-    """Make the release path link to ``release_id``, in one atomic rename."""
-    link = release.folder / f"{LINK_PREFIX}{release_id}"
-    _remove(link)
-    link.symlink_to(release.target(release_id))
-    link.replace(release.path)
-
-
-def publish(release: ReleasePath, staging: Path, release_id: str) -> None:
-    """Put the complete release in ``staging`` at the release path, then delete the old one.
-
-    Each step leaves a state ``recover`` can tell apart: the pending link exists
-    before the staging folder takes its release name, so no release is ever
-    unaccounted for; the old release is marked retired before the swap, so a build
-    killed before deleting it leaves it marked. The swap itself is one rename. A
-    release folder left by an older pilotkg cannot be renamed over, so it is moved
-    into the releases folder first: the one step with nothing at the path, done
-    once, with the pending link already in place for ``recover`` to finish.
-    """
-    path, folder = release.path, release.folder
-    link = folder / f"{LINK_PREFIX}{release_id}"
-    link.symlink_to(release.target(release_id))
-    staging.rename(folder / release_id)
-    old = release.current()
-    if old is None and path.is_dir() and not path.is_symlink():
-        if any(path.iterdir()):
-            old = _new_release_id()
-            (folder / f"{RETIRE_PREFIX}{old}").touch()
-            path.rename(folder / old)
-        else:
-            path.rmdir()
-    elif old is not None:
-        (folder / f"{RETIRE_PREFIX}{old}").touch()
-    link.replace(path)
-    if old is not None and old != release_id:
-        _remove(folder / old)
-        (folder / f"{RETIRE_PREFIX}{old}").unlink(missing_ok=True)
-
-
-@contextmanager
-def staged_release(out_dir: Path) -> Iterator[Path]:
-    """A fresh folder to write a release into, published at ``out_dir`` if the block ends
-    normally (see ``ReleasePath`` and ``publish``); when it raises, the folder is deleted
-    and ``out_dir`` is untouched.
-
-    The folder is made with ``mkdir``, so it and the files written into it get the
-    usual modes under the user's umask (``tempfile.mkdtemp`` makes folders private).
-    """
-    release = ReleasePath.of(out_dir)
-    release.check_replaceable()
-    release.folder.mkdir(parents=True, exist_ok=True)
-    with _locked(release.folder):
-        recover(release)
-        while True:
-            release_id = _new_release_id()
-            staging = release.folder / f"{STAGING_PREFIX}{release_id}"
-            try:
-                staging.mkdir()
-                break
-            except FileExistsError:
-                continue
-        try:
-            yield staging
-            publish(release, staging, release_id)
-        finally:
-            _remove(staging)
+    write(VOID, serialize(sorted_triples(void), GRAPH_FORMATS[0]))
+    write(CHECKSUMS, checksums_text(digests))
 
 
 def default_base_url() -> str:

@@ -19,11 +19,11 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 
-from ..build.diff import read_release
 from ..errors import CheckFailed, UsageError
 from ..namespaces import DATASET_IRI
 from ..options import source_option
 from ..queries import Catalogue
+from ..release import default_release_dir, read_release
 from ..sources import SourceTree, find_source_dir
 from .client import (
     GRAPH_STORE_BATCH_TRIPLES,
@@ -74,12 +74,15 @@ def _refuse_password(_ctx: click.Context, _param: click.Parameter, value: str | 
         )
 
 
-def read_triples(release: Path) -> set[ox.Triple]:
-    """The release's triples; UsageError naming the fix when there is no release."""
-    if release == Path("dist") and not release.exists():
-        raise UsageError(
-            "no release in dist/: run `pilotkg build` first, or pass --release DIR|FILE"
-        )
+def read_triples(release: Path | None, source: Path | None) -> set[ox.Triple]:
+    """The triples of ``release``, by default the release ``pilotkg build`` writes for the
+    sources (``dist/`` beside them); UsageError naming the fix when there is none."""
+    if release is None:
+        release = default_release_dir(find_source_dir(source))
+        if not release.exists():
+            raise UsageError(
+                f"no release in {release}: run `pilotkg build` first, or pass --release DIR|FILE"
+            )
     return read_release(release)
 
 
@@ -200,9 +203,8 @@ def _verify(
 @click.option(
     "--release",
     type=click.Path(path_type=Path),
-    default=Path("dist"),
-    show_default=True,
-    help="A release folder (its pilotkg.nt.gz) or one RDF file.",
+    default=None,
+    help="A release folder (its pilotkg.nt.gz) or one RDF file (default: dist/ beside the sources).",
 )
 @source_option(
     "Folder whose queries/ --verify runs (default: this checkout, else the packaged copy)."
@@ -235,7 +237,7 @@ def load(
     auth: str,
     batch_triples: int | None,
     timeout_s: float,
-    release: Path,
+    release: Path | None,
     source: Path | None,
     verify: bool,
     verify_only: bool,
@@ -263,7 +265,7 @@ def load(
         for line in cleanup.as_lines(always=True):
             click.echo(line)
         return
-    triples = read_triples(release)
+    triples = read_triples(release, source)
     if target is not None and not verify_only:
         batch = batch_triples or store.default_batch_triples
         with progress_bar(len(triples), batch) as advance:

@@ -28,14 +28,15 @@ from starlette.types import ASGIApp
 
 from ..namespaces import ONTOLOGY_IRI, OWL
 from ..queries import Catalogue
+from ..release import Release
 from ..sources import SourceTree
 from . import canned, dumps, home, pages, sparql
 from .clients import ClientSlots
 from .knowledge import Knowledge
-from .release import Release, open_stores
 from .security import SecurityHeaders, inline_style_hashes, security_headers
 from .settings import Settings
 from .site import Site, site_of
+from .stores import open_stores
 from .workers import QueryPool
 
 log = logging.getLogger("pilotkg.web")

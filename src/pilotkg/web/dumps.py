@@ -12,8 +12,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from ..build.publish import serialize
-from ..formats import GRAPH_FORMATS, Format
+from ..formats import GRAPH_FORMATS, Format, serialize
 from .negotiate import Page, by_format_parameter, choose, offered_types
 from .site import not_modified, site_of
 

@@ -13,8 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..build.publish import serialize
-from ..formats import GRAPH_FORMATS, Format
+from ..formats import GRAPH_FORMATS, Format, serialize
 from ..namespaces import KIND_CLASSES, ONTOLOGY_IRI, OWL, PILOT
 from .knowledge import iri_for_path
 from .negotiate import HTML, Page, by_suffix, choose, offered_types

@@ -28,12 +28,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..queries import Catalogue
+from ..release import Release
 from .clients import ClientSlots
 from .knowledge import Knowledge, other_language
 from .negotiate import HTML, Page, choose
-from .release import Release, Stores
 from .security import HOST_REFLECTED, Yasgui, yasgui_assets
 from .settings import Settings
+from .stores import Stores
 from .workers import QueryPool
 
 TEXT = Page("text", "txt", ("text/plain",))

@@ -14,9 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..build.publish import serialize
 from ..errors import QueryError
-from ..formats import FORMATS, GRAPH_FORMATS, Format
+from ..formats import FORMATS, GRAPH_FORMATS, Format, serialize
 from ..namespaces import DATASET_IRI, RDF, SD, VOID, XSD
 from .execution import answer, check_graph_iris, raw_response
 from .negotiate import HTML, Page, by_format_parameter, choose, offered_types

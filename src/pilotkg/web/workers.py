@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 import pyoxigraph as ox
 
-from ..formats import by_name
+from ..formats import by_name, serialize
 from ..namespaces import PREFIXES
 from . import sandbox
 
@@ -198,10 +198,7 @@ def _serialise(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, j
         if job.max_bytes and size > job.max_bytes:
             return _too_big(job.max_bytes)
         triples.append(triple)
-    prefixes = (
-        PREFIXES if graph_format.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-    )
-    body = ox.serialize(triples, format=graph_format.rdf_format, prefixes=prefixes) or b""
+    body = serialize(triples, graph_format)
     if job.max_bytes and len(body) > job.max_bytes:
         return _too_big(job.max_bytes)
     return Outcome(200, body, graph_format.media_type, "graph", len(triples))
