@@ -55,6 +55,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from . import reasoning
+from ..errors import UsageError
 from ..graphs import to_rdflib, to_store
 from ..namespaces import DCTERMS, ID, PREFIXES, PROV
 from ..queries import read_query_text
@@ -199,7 +200,7 @@ def shacl_engine() -> str:
     """The engine named by ``PILOTKG_SHACL_ENGINE``, else ``turbo``; an unknown name is an error."""
     name = os.environ.get(SHACL_ENGINE_VARIABLE, SHACL_ENGINES[0]).strip().lower()
     if name not in SHACL_ENGINES:
-        raise ValueError(
+        raise UsageError(
             f"{SHACL_ENGINE_VARIABLE}={name!r}: choose one of {', '.join(SHACL_ENGINES)}"
         )
     return name

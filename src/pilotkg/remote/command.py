@@ -23,7 +23,7 @@ from ..errors import CheckFailed, UsageError
 from ..namespaces import DATASET_IRI
 from ..options import source_option
 from ..queries import Catalogue
-from ..release import default_release_dir, read_release
+from ..release import NTRIPLES_DUMP, default_release_dir, read_release
 from ..sources import SourceTree, find_source_dir
 from .client import (
     GRAPH_STORE_BATCH_TRIPLES,
@@ -204,7 +204,7 @@ def _verify(
     "--release",
     type=click.Path(path_type=Path),
     default=None,
-    help="A release folder (its pilotkg.nt.gz) or one RDF file (default: dist/ beside the sources).",
+    help=f"A release folder (its {NTRIPLES_DUMP}) or one RDF file (default: dist/ beside the sources).",
 )
 @source_option(
     "Folder whose queries/ --verify runs (default: this checkout, else the packaged copy)."

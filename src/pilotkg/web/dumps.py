@@ -13,6 +13,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from ..formats import GRAPH_FORMATS, Format, serialize
+from ..release import VOID
 from .negotiate import Page, by_format_parameter, choose, offered_types
 from .site import not_modified, site_of
 
@@ -57,9 +58,9 @@ async def void(request: Request) -> Response:
     )
     if not isinstance(offer, Format):
         return site.error(request, 406, f"VoID is offered as: {offered_types(offers)}.")
-    path = site.release.path("void.ttl")
+    path = site.release.path(VOID)
     if path is None:
-        return site.error(request, 404, "This release has no void.ttl.")
+        return site.error(request, 404, f"This release has no {VOID}.")
     triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
     return site.representation(
         request, serialize(sorted(triples, key=str), offer), offer.media_type

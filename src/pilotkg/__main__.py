@@ -1,0 +1,5 @@
+"""``python -m pilotkg``: the same command line as ``pilotkg``."""
+
+from .cli import main
+
+main()
