@@ -1,16 +1,5 @@
 """What every part of the Wikidata linking shares: names, labels and type rules.
 
-pilotkg links its regions and organisations to Wikidata with ``owl:sameAs`` and
-its sectors with ``skos:exactMatch`` / ``skos:closeMatch``. ``pilotkg link
-wikidata`` checks those links against a Wikidata SPARQL endpoint and proposes
-new ones; the work is split into small modules with one job each:
-
-- ``wikidata_client``: ask an endpoint (SPARQLWrapper), cache the answers on disk;
-- ``wikidata_items``: the queries written against Wikidata's data model;
-- ``wikidata_local``: our entities and their links, read from the sources;
-- ``wikidata_check`` and ``wikidata_propose``: the two tasks;
-- ``wikidata_review``: the reviewable proposal file (Turtle or CSV).
-
 This module holds what they share. Label comparison is deliberately forgiving
 about form (case, spacing, the 市/省/县 suffix, a parenthesised qualifier such as
 "Suzhou (Jiangsu)") and strict about content: two different names never match.
