@@ -100,6 +100,9 @@ def _bypasses(port: int, server_port: int) -> list[str]:
             f"SELECT * WHERE {{ BIND(\"0\" AS ?a) FILTER(?a<'>') SERVICE <{target}> {{ ?x ?p ?o }} "
             "FILTER(?a!='') }"
         )
+        out.append(  # an ASK is evaluated as soon as it is parsed
+            f"ASK {{ BIND(\"0\" AS ?a) FILTER(?a<'>#') SERVICE <{target}> {{ ?x ?p ?o }} }}"
+        )
     return out
 
 

@@ -169,6 +169,8 @@ def execute(store: ox.Store, job: Job) -> Outcome:
     except SyntaxError as error:
         return Outcome(400, message=f"Malformed query: {error.msg or error}")
     except OSError:  # a SERVICE call that failed; its details would map the network behind
+        if job.check_only:  # an ASK is evaluated as it is parsed: still a refusal
+            return Outcome(403, message=job.check_only)
         return Outcome(502, message="A SERVICE call failed: the remote endpoint did not answer.")
     except MemoryError:
         return Outcome(
