@@ -9,15 +9,16 @@ SHACL has two engines that must agree:
 
 - ``pyshacl``, the reference: the W3C test-suite validator everyone uses, on
   rdflib graphs. It is slow: rdflib re-parses each SPARQL constraint for every
-  focus node (about 0.1 s a parse), so the shapes' SPARQL constraints alone
-  took over 100 s on 3k triples. ``validate_shacl`` memoises the parsed,
-  translated queries for the duration of one validation (rdflib's own
-  prepared-query path, so the verdict cannot change), which brings that to 5 s;
-  it still takes minutes at 100k triples.
-- ``turbo``, pyshacl-turbo: a Rust engine with pyshacl's API: 0.4 s at 10k
-  triples, about 20 s at 1M. It had a bug when the shapes came as an rdflib
-  graph (false ``sh:in`` results), so they go in as a pyoxigraph store here,
-  and the data as Turtle text (see ``validate_shacl_turbo``).
+  focus node, so parsing, not checking, took most of the time of the shapes'
+  SPARQL constraints. ``validate_shacl`` memoises the parsed, translated
+  queries by text, across validations, up to a bound (rdflib's own
+  prepared-query path, so the verdict cannot change), which removes most of that cost; it is
+  still far too slow for large graphs.
+- ``turbo``, pyshacl-turbo: a Rust engine with pyshacl's API, many times
+  faster on large graphs (README, "Performance"). It had a bug when the shapes
+  came as an rdflib graph (false ``sh:in`` results), so they go in as a
+  pyoxigraph store here, and the data as Turtle text (see
+  ``validate_shacl_turbo``).
 
 ``run_checks`` uses ``turbo`` (or the engine named by ``PILOTKG_SHACL_ENGINE``).
 That is safe only while both engines give the same results:
@@ -54,13 +55,13 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 
-from . import reasoning
 from ..errors import UsageError
 from ..graphs import to_rdflib, to_store
 from ..namespaces import DCTERMS, ID, PREFIXES, PROV
 from ..queries import read_query_text
-from .report import CheckReport, Finding
 from ..sources import Sources, require_shapes
+from . import reasoning
+from .report import CheckReport, Finding
 
 #: The SHACL engines ``run_checks`` can use, by name.
 SHACL_ENGINES = ("turbo", "pyshacl")
@@ -108,11 +109,12 @@ def _prepared_sparql_queries() -> Iterator[None]:
     """While open, rdflib parses and translates each distinct SPARQL text once.
 
     pyshacl sends the same SPARQL constraint text once per focus node, with the
-    focus node as an initial binding; rdflib parses the text anew every time
-    (0.1 s a parse). A translated query is what ``rdflib.plugins.sparql.prepareQuery``
-    returns for reuse with other bindings, so evaluating a cached one gives the
-    same answer; the cache is keyed by text, base and namespaces, and kept
-    between validations. The patch is undone on exit, also on error.
+    focus node as an initial binding; rdflib parses the text anew every time,
+    and the parse costs more than the evaluation. A translated query is what
+    ``rdflib.plugins.sparql.prepareQuery`` returns for reuse with other
+    bindings, so evaluating a cached one gives the same answer; the cache is
+    keyed by text, base and namespaces, and kept between validations. The
+    patch is undone on exit, also on error.
     """
     original = SPARQLProcessor.query
 
@@ -172,10 +174,11 @@ def validate_shacl_turbo(data: ox.Store, shapes: list[ox.Triple]) -> list[Findin
     The data goes in as one Turtle text in pyshacl-turbo's own input record
     (``pyshacl_turbo.rdf.Input``, the form its ``validate`` makes of a pyoxigraph
     store): handed a store, it dumps the store twice before its native parser
-    reads the dump (2.5 s at 1M triples); handed text through its public
-    ``validate``, it builds an rdflib graph first (minutes). Turtle rather than
-    N-Triples: at a million triples its native graph then peaks 230 MB lower
-    (965 MB against 1,198 MB, text included), and parses no slower. The shapes
+    reads the dump, work that grows with the graph and gains nothing; handed
+    text through its public ``validate``, it builds an rdflib graph first, the
+    slow parse the native engine exists to avoid. Turtle rather than N-Triples:
+    its native graph then peaks lower (README, "Performance"), and parses no
+    slower. The shapes
     go in as a pyoxigraph store: with rdflib shapes, 0.6.5 reports false
     ``sh:in`` results. The native validation releases the GIL, which lets
     ``start_checks`` run it beside the other checks. pyproject pins
@@ -264,8 +267,8 @@ def check_links(knowledge: ox.Store, ontology: Iterable[ox.Triple] = ()) -> list
     and no blank node appears in the data (blank nodes cannot be linked to or compared
     across releases); ``ontology`` names the triples of the store that are not data.
 
-    Three queries on the store (about 2 s for a million triples); only what
-    they find becomes Python objects.
+    Three queries on the store, run in its native code; only what they find
+    becomes Python objects.
     """
     own = set(ontology)
     findings: list[Finding] = []
@@ -331,7 +334,7 @@ def _timed(check: Check) -> tuple[list[Finding], float]:
 class RunningChecks:
     """The checks of one source folder: SHACL under way in a worker thread, the rest to come.
 
-    SHACL is the longest check (about 20 s at a million triples, in
+    SHACL is the longest check (README, "Performance"; it runs in
     pyshacl-turbo's native code, which releases the GIL), so it starts at once
     in a thread of its own. The other checks (QC queries, links, HermiT) run on
     the caller's thread when it asks for the ``report()``; until then that

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import gzip
 from collections import defaultdict
-from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..errors import SourceError
-from ..formats import by_name
 from ..graphs import triple_sort_key
 
 

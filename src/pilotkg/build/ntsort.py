@@ -7,11 +7,11 @@ and the space after a term sorts below any character that can continue a term
 (control characters are escaped), and UTF-8 bytes sort in code-point order, as
 Python strings do.
 
-Sorting a million lines in one list holds them all at once (about 350 MB
-beside the store). This is an external merge sort instead: the store writes
-its N-Triples to a file, runs of ``RUN_LINES`` lines are sorted and written to
-temporary files, and ``heapq.merge`` reads the runs back in order. At a million
-triples it takes 2.3 s and a few tens of MB.
+Sorting every line in one list holds them all at once, beside the store, in
+memory that grows with the graph. This is an external merge sort instead: the
+store writes its N-Triples to a file, runs of ``RUN_LINES`` lines are sorted and
+written to temporary files, and ``heapq.merge`` reads the runs back in order, so
+the memory it needs is bounded by one run, whatever the size of the graph.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-#: Lines sorted in memory at a time (about 35 MB of N-Triples).
+#: Lines sorted in memory at a time: one run's worth bounds the sort's memory, and
+#: fewer, larger runs make a cheaper merge.
 RUN_LINES = 250_000
 
 

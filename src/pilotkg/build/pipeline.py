@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .checks import run_checks, start_checks
 from ..errors import CheckFailed
 from ..namespaces import ONTOLOGY_IRI, OWL
 from ..release import CHECKSUMS, Release, staged_release
+from ..sources import SOURCE_PARTS, Sources, load_sources, require_shapes
+from .checks import run_checks, start_checks
 from .publish import default_base_url, render_release
 from .report import CheckReport
-from ..sources import SOURCE_PARTS, Sources, load_sources, require_shapes
 from .void import class_counts
 
 Progress = Callable[[str], None]
@@ -158,5 +158,3 @@ def ensure_release(
         progress(f"building {out_dir} from {source_dir} ({why})")
         build(source_dir, out_dir, skip=skip, progress=progress)
     return Release.open(out_dir)
-
-

@@ -101,7 +101,9 @@ def serve_command(prepare_release: PrepareRelease) -> click.Command:
             proxy_headers=False,
             # h11 with a deadline for request headers, which uvicorn itself lacks (slowloris)
             http=header_timeout_protocol(settings.header_timeout_s),
-            loop="asyncio",  # the dispatcher threads' hand-off is measured on asyncio's loop
+            # asyncio's own loop, never uvloop even where installed: the dispatcher threads'
+            # hand-off (call_soon_threadsafe) is tested and benchmarked on this loop
+            loop="asyncio",
         )
 
     return serve
