@@ -14,10 +14,10 @@ from pilotkg.errors import QueryError
 from pilotkg.queries import (
     MAX_NESTING,
     Catalogue,
-    nesting_depth,
     nesting_problem,
     parse_query_file,
 )
+from pilotkg.sparqltext import nesting_depth
 
 QUERY_DIR = Path(__file__).resolve().parents[1] / "queries"
 CATALOGUE = Catalogue(QUERY_DIR)
@@ -74,7 +74,9 @@ def test_parameters_are_bound_as_terms_and_cannot_change_the_query(
     )
     query = parse_query_file(path)
     text = query.bind({"name": value})
-    rows = list(_people().query(text))
+    solutions = _people().query(text)
+    assert isinstance(solutions, ox.QuerySolutions)
+    rows = list(solutions)
     expected = {
         'x" } ; DROP ALL ; { "': ["http://example.org/a"],
         "}": ["http://example.org/b"],
@@ -97,7 +99,9 @@ def test_binding_skips_braces_inside_comments_and_strings(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     text = parse_query_file(path).bind({"v": "1"})
-    row = next(iter(ox.Store().query(text)))
+    solutions = ox.Store().query(text)
+    assert isinstance(solutions, ox.QuerySolutions)
+    row = next(iter(solutions))
     assert row["v"].value == "1" and row["s"].value == "{"
 
 

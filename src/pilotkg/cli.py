@@ -15,10 +15,9 @@ import pyoxigraph as ox
 from .build import pipeline
 from .build.diff import diff_releases, format_diff
 from .errors import PilotkgError, QueryError
-from .federation import pin_linked_items
 from .formats import by_name
 from .options import progress, skip_option, source_option
-from .queries import Catalogue
+from .queries import Catalogue, engine_errors, run
 from .release import default_release_dir, read_release
 from .remote.command import load
 from .sources import SourceTree, find_source_dir, load_sources
@@ -131,28 +130,19 @@ def query(
             click.echo(f"{canned.name:32} {canned.title}" + (f"  [{names}]" if names else ""))
         return
     canned = catalogue.get(name)
-    text = canned.bind(_parse_params(params))
+    values = _parse_params(params)
     store = load_sources(root).store
-    text = pin_linked_items(text, store)
-    try:
-        results = store.query(text)
-    except SyntaxError as error:
-        raise QueryError(f"{canned.path}: {error}") from error
-    except OSError as error:  # SERVICE calls fail as I/O errors
-        raise QueryError(f"query {canned.name} failed: {error}") from error
-    if isinstance(results, ox.QuerySolutions) and fmt == "table":
-        click.echo(solutions_table(results))
-    elif isinstance(results, ox.QuerySolutions | ox.QueryBoolean):
-        results_format = by_name(fmt, kind="results")
-        assert results_format is not None and results_format.results_format is not None
-        click.echo(
-            (results.serialize(format=results_format.results_format) or b"").decode("utf-8"),
-            nl=False,
-        )
-    else:
-        click.echo(
-            (ox.serialize(results, format=ox.RdfFormat.TURTLE) or b"").decode("utf-8"), nl=False
-        )
+    with engine_errors(canned):  # a SERVICE call fails while the rows are read
+        results = run(store, canned, values)
+        if isinstance(results, ox.QuerySolutions) and fmt == "table":
+            output = solutions_table(results)
+        elif isinstance(results, ox.QuerySolutions | ox.QueryBoolean):
+            results_format = by_name(fmt, kind="results")
+            assert results_format is not None and results_format.results_format is not None
+            output = (results.serialize(format=results_format.results_format) or b"").decode()
+        else:
+            output = (ox.serialize(results, format=ox.RdfFormat.TURTLE) or b"").decode()
+    click.echo(output, nl=fmt == "table" and isinstance(results, ox.QuerySolutions))
 
 
 @main.command()

@@ -14,10 +14,10 @@ import pyoxigraph as ox
 
 from .errors import QueryError
 from .namespaces import WIKIDATA_ENTITY, WIKIDATA_SPARQL
+from .sparqltext import ServiceClause, iri_value, service_clauses
 
 DEFAULT_ENDPOINT = WIKIDATA_SPARQL
 
-_SERVICE = re.compile(r"(\bSERVICE\s+(?:SILENT\s+)?)<([^<>\s]*)>", re.IGNORECASE)
 _ENDPOINT = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
 
 
@@ -38,10 +38,10 @@ def retarget_service(text: str, endpoint: str, *, original: str = DEFAULT_ENDPOI
             f"{endpoint!r} is not an endpoint URL: write an absolute http:// or https:// URL"
         )
 
-    def swap(match: re.Match[str]) -> str:
-        return f"{match[1]}<{endpoint}>" if match[2] == original else match[0]
-
-    return _SERVICE.sub(swap, text)
+    targets = [clause.target for clause in _calls(text, original)]
+    for target in reversed(targets):  # from the end, so the earlier offsets still hold
+        text = f"{text[: target.offset]}<{endpoint}>{text[target.end :]}"
+    return text
 
 
 def restrict_service(
@@ -67,8 +67,20 @@ def restrict_service(
         raise QueryError(
             f"cannot restrict SERVICE to a value that is not an IRI: {error}"
         ) from error
-    opening = re.compile(rf"\bSERVICE\s+(?:SILENT\s+)?<{re.escape(endpoint)}>\s*\{{", re.IGNORECASE)
-    return opening.sub(lambda m: f"{m[0]} VALUES ?{variable} {{ {terms} }}", text)
+    block = f" VALUES ?{variable} {{ {terms} }}"
+    braces = [clause.brace + 1 for clause in _calls(text, endpoint) if clause.brace >= 0]
+    for inside in reversed(braces):
+        text = f"{text[:inside]}{block}{text[inside:]}"
+    return text
+
+
+def _calls(text: str, endpoint: str) -> list[ServiceClause]:
+    """The SERVICE clauses of ``text`` whose target is the IRI ``endpoint`` written out."""
+    return [
+        clause
+        for clause in service_clauses(text)
+        if clause.target.kind == "iri" and iri_value(clause.target) == endpoint
+    ]
 
 
 def pin_linked_items(text: str, store: ox.Store, *, endpoint: str = DEFAULT_ENDPOINT) -> str:

@@ -19,7 +19,8 @@ plain SPARQL, the same text runs on the embedded store and on remote stores.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,7 +28,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import QueryError
+from .federation import pin_linked_items
 from .namespaces import XSD
+from .sparqltext import nesting_depth, where_group
 
 PARAM_TYPES: dict[str, str] = {
     "iri": "an IRI such as https://w3id.org/pilotkg/id/region/shenzhen",
@@ -91,7 +94,7 @@ class CannedQuery:
         """True for queries that reach another endpoint through SERVICE."""
         return bool(self.endpoint)
 
-    def bind(self, values: dict[str, str] | None = None) -> str:
+    def bind(self, values: Mapping[str, str] | None = None) -> str:
         """The query text with ``values`` bound; unknown or missing parameters raise QueryError."""
         values = dict(values or {})
         known = {p.name: p for p in self.parameters}
@@ -116,39 +119,53 @@ class CannedQuery:
 
     @cached_property
     def _where_group_offset(self) -> int:
-        """Where bound ``VALUES`` go: the same for every binding, so found once per query
-        (tokenising the text on every call made sub-millisecond lookups 40% slower than
-        the bare query)."""
-        return _where_group_start(self.text)
+        """Where bound ``VALUES`` go: just inside the ``{`` that opens the WHERE group.
+        It is the same for every binding, so it is found once per query."""
+        brace = where_group(self.text)
+        if brace is None:
+            raise QueryError(f"query {self.name} has no WHERE group to bind parameters into")
+        return brace + 1
 
 
-_TOKEN = re.compile(
-    r"""(?P<comment>\#[^\n]*)
-      | (?P<string>'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-      | (?P<iri><[^<>"{}|^`\\\s]*>)
-      | (?P<where>\bWHERE\b)
-      | (?P<brace>\{)""",
-    re.IGNORECASE | re.VERBOSE | re.DOTALL,
-)
+Results = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 
-def _where_group_start(text: str) -> int:
-    """Offset just after the ``{`` that opens the query's WHERE group, skipping
-    comments, strings and IRIs (a ``{`` inside them is not syntax)."""
-    seen_where = False
-    first_brace = -1
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind == "where":
-            seen_where = True
-        elif kind == "brace":
-            if seen_where:
-                return match.end()
-            if first_brace < 0:
-                first_brace = match.end()
-    if first_brace >= 0:  # SELECT … { … } without the optional WHERE keyword
-        return first_brace
-    raise QueryError("query has no WHERE group to bind parameters into")
+def prepare(canned: CannedQuery, values: Mapping[str, str] | None, store: ox.Store) -> str:
+    """The text of ``canned`` as it is run on ``store``: ``values`` bound as terms, and
+    every ``SERVICE`` group that calls Wikidata pinned to the items ``store`` links.
+
+    Every way of running a canned query (the CLI, the web's worker pool, the comparison
+    with a remote store) starts from this text, so they all answer the same query;
+    without the pin the remote part would ask Wikidata about everything it holds
+    (see ``federation.pin_linked_items``). QueryError says which value is wrong.
+    """
+    return pin_linked_items(canned.bind(values), store)
+
+
+@contextmanager
+def engine_errors(canned: CannedQuery) -> Iterator[None]:
+    """What the engine raises for ``canned``, inside the block, as one QueryError.
+
+    The engine reads solutions lazily and makes a SERVICE call only once its rows
+    are asked for, so a failing endpoint raises while the results are read: read
+    them inside the block too.
+    """
+    try:
+        yield
+    except SyntaxError as error:
+        raise QueryError(f"{canned.path}: {error}") from error
+    except OSError as error:  # SERVICE calls fail as I/O errors
+        raise QueryError(f"query {canned.name} failed: {error}") from error
+
+
+def run(store: ox.Store, canned: CannedQuery, values: Mapping[str, str] | None = None) -> Results:
+    """``canned`` with ``values`` (see ``prepare``) run on ``store``; QueryError for a bad
+    value, a text the engine rejects, or a SERVICE call that fails (read the results
+    inside ``engine_errors`` for that last one).
+    """
+    text = prepare(canned, values, store)
+    with engine_errors(canned):
+        return store.query(text)
 
 
 #: How deep ``{ }``, ``( )`` and ``[ ]`` may nest in a query. The engines parse SPARQL
@@ -164,44 +181,6 @@ MAX_NESTING = 64
 #: one way by the scanner and the other way by the engine could hide brackets in what
 #: the scanner takes for a string.
 MAX_BRACKETS = 1_000
-
-_NESTING_TOKEN = re.compile(
-    r"""(?P<comment>\#[^\n\r]*)
-      | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-                   |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-      | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-      | (?P<bracket>[{}()\[\]])""",
-    re.VERBOSE | re.DOTALL,
-)
-_DEPTH_CHANGE = {"{": 1, "(": 1, "[": 1, "}": -1, ")": -1, "]": -1}
-
-
-def nesting_depth(text: str, *, limit: int | None = None) -> tuple[int, int]:
-    """How deep brackets nest in the SPARQL ``text``, and the offset of the bracket that
-    first reaches that depth (-1 when there is none); with ``limit``, the scan stops at
-    the first bracket deeper than that.
-
-    Brackets in comments and strings are not syntax and are not counted. Brackets
-    inside ``<…>`` are: a real IRI rarely holds any, and where ``<`` is a less-than
-    they are syntax, so counting them errs towards refusing. A string left open is
-    read as no string, for the same reason (an engine rejects it, but only after it
-    has parsed what comes before). A closer never takes the depth below zero.
-    """
-    depth = deepest = 0
-    where = -1
-    for match in _NESTING_TOKEN.finditer(text):
-        if match.lastgroup not in ("bracket", "iri"):
-            continue
-        for offset, char in enumerate(match.group(), match.start()):
-            change = _DEPTH_CHANGE.get(char)
-            if change is None:
-                continue
-            depth = max(0, depth + change)
-            if depth > deepest:
-                deepest, where = depth, offset
-                if limit is not None and depth > limit:
-                    return deepest, where
-    return deepest, where
 
 
 def nesting_problem(text: str) -> str | None:

@@ -6,7 +6,6 @@ reorders GROUP_CONCAT parts), so rows are compared by value, as multisets.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +15,8 @@ import pyoxigraph as ox
 from ..errors import QueryError
 from ..graphs import to_store
 from ..namespaces import XSD
-from ..queries import CannedQuery
+from ..queries import CannedQuery, engine_errors, prepare
+from ..sparqltext import Token, string_value, tokens
 from .client import Failure, RemoteStore, RemoteStoreError
 from .values import NUMERIC_TYPES, number_key
 
@@ -93,20 +93,51 @@ def term_key(term: Term) -> str:
     return str(term)
 
 
-_GROUP_CONCAT = re.compile(
-    r"""GROUP_CONCAT\s*\((?:.(?!\bAS\b))*?
-        (?:;\s*SEPARATOR\s*=\s*(?P<separator>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))?
-        \s*\)\s*AS\s+[?$](?P<name>\w+)""",
-    re.IGNORECASE | re.VERBOSE | re.DOTALL,
-)
-
-
 def group_concat_columns(text: str) -> dict[str, str]:
-    """The variables a query binds to ``GROUP_CONCAT(…) AS ?name``, with their separators."""
-    return {
-        match["name"]: (match["separator"] or '" "')[1:-1].replace('\\"', '"')
-        for match in _GROUP_CONCAT.finditer(text)
-    }
+    """The variables a query binds to ``GROUP_CONCAT(…) AS ?name``, with their separators.
+
+    >>> group_concat_columns("SELECT (GROUP_CONCAT(?x; SEPARATOR='|') AS ?xs) WHERE {}")
+    {'xs': '|'}
+    """
+    toks = tokens(text)
+    columns = {}
+    for index, token in enumerate(toks):
+        if token.is_keyword("group_concat") and index + 1 < len(toks):
+            closing, separator = _group_concat_call(toks, index + 1)
+            if (
+                0 <= closing < len(toks) - 2
+                and toks[closing + 1].is_keyword("as")
+                and toks[closing + 2].kind == "var"
+            ):
+                columns[toks[closing + 2].text[1:]] = separator
+    return columns
+
+
+def _group_concat_call(toks: list[Token], opening: int) -> tuple[int, str]:
+    """The index of the ``)`` that closes the call opened at ``toks[opening]`` (-1 when it
+    is not a call or stays open) and the call's separator (SPARQL's default is a space)."""
+    if not toks[opening].is_punct("("):
+        return -1, " "
+    depth = 0
+    separator = " "
+    for position in range(opening, len(toks)):
+        token = toks[position]
+        if token.kind == "punct" and token.text in ("(", "[", "{"):
+            depth += 1
+        elif token.kind == "punct" and token.text in (")", "]", "}"):
+            depth -= 1
+            if depth == 0:
+                return position, separator
+        elif (
+            depth == 1
+            and token.is_punct(";")
+            and position + 3 < len(toks)
+            and toks[position + 1].is_keyword("separator")
+            and toks[position + 2].is_punct("=")
+            and toks[position + 3].kind == "string"
+        ):
+            separator = string_value(toks[position + 3])
+    return -1, " "
 
 
 def concat_key(term: Term, separator: str) -> str:
@@ -199,12 +230,13 @@ def compare_query(
 ) -> QueryComparison:
     """Run one canned query, with its example parameters, on both stores and compare."""
     try:
-        text = canned.bind(canned.example)
-        answer = embedded_store.query(text)
-    except (QueryError, SyntaxError) as error:
+        text = prepare(canned, canned.example, embedded_store)
+        with engine_errors(canned):
+            answer = embedded_store.query(text)
+            graph_result = isinstance(answer, ox.QueryTriples)
+            embedded = answer_rows(list(answer) if isinstance(answer, ox.QueryTriples) else answer)
+    except QueryError as error:
         return QueryComparison(canned.name, 0, 0, problem=f"cannot run it here: {error}")
-    graph_result = isinstance(answer, ox.QueryTriples)
-    embedded = answer_rows(list(answer) if isinstance(answer, ox.QueryTriples) else answer)
     try:
         remote = store.query(text, default_graph=graph, graph_result=graph_result)
     except RemoteStoreError as error:

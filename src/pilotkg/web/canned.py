@@ -1,8 +1,9 @@
 """The canned queries (``queries/*.rq``) under ``/queries/``: a page each, results in every format.
 
-``/queries/NAME?param=value`` binds parameters through ``CannedQuery.bind`` (terms,
-never text spliced into the query) and runs the query through the same worker
-pool, limits and SERVICE allow-list as ``/sparql``. A suffix (``.csv``) or
+``/queries/NAME?param=value`` prepares the text as every runner of a canned query
+does (``queries.prepare``: parameters bound as terms, never text spliced into the
+query; federated groups pinned to our linked items) and runs it through the same
+worker pool, limits and SERVICE allow-list as ``/sparql``. A suffix (``.csv``) or
 ``?format=`` picks the format; browsers get a page with a form, the query text,
 a link that opens it in the query editor, and the results as a table.
 """
@@ -17,10 +18,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import QueryError
-from ..federation import pin_linked_items
 from ..formats import GRAPH_FORMATS, RESULTS_FORMATS
+from ..queries import prepare
+from ..sparqltext import form_of
 from .execution import answer, raw_response
-from .guard import form_of, tokens
 from .site import site_of
 
 RESERVED = ("format", "lang")
@@ -47,7 +48,7 @@ async def canned(request: Request) -> Response:
         )
     values = {k: v for k, v in request.query_params.items() if k not in RESERVED and v != ""}
     format_name = suffix or request.query_params.get("format") or None
-    graph = form_of(tokens(query.text)) in ("construct", "describe")
+    graph = form_of(query.text) in ("construct", "describe")
     formats = GRAPH_FORMATS if graph else RESULTS_FORMATS
     query_string = urlencode(values)
     links = [
@@ -68,7 +69,7 @@ async def canned(request: Request) -> Response:
         )
 
     try:
-        text = pin_linked_items(query.bind(values), site.knowledge.store)
+        text = prepare(query, values, site.knowledge.store)
     except QueryError as error:
         wants_page = format_name in (None, "html") and "text/html" in request.headers.get(
             "accept", ""

@@ -39,40 +39,13 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from ..namespaces import PREFIXES
+from ..sparqltext import CODE_POINT_ESCAPE, Form, form_of, nesting_depth, unescape
 
-Form = Literal["select", "ask", "construct", "describe", "update", "unknown"]
 Lane = Literal["sealed", "federated"]
 
-_UPDATE_KEYWORDS = frozenset(
-    {"insert", "delete", "load", "clear", "drop", "create", "add", "move", "copy", "with"}
-)
-_QUERY_KEYWORDS = frozenset({"select", "ask", "construct", "describe"})
-
-_PN_LOCAL_ESCAPE = r"\\[_~.\-!$&'()*+,;=/?#@%]"
-_TOKEN = re.compile(
-    rf"""(?P<space>\s+)
-      | (?P<comment>\#[^\n\r]*)
-      | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-                   |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-      | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
-      | (?P<var>[?$]\w+)
-      | (?P<pname>(?:[^\W\d_][\w.\-]*)?:(?:[\w.:%\-]|{_PN_LOCAL_ESCAPE})*)
-      | (?P<word>[^\W\d]\w*)
-      | (?P<other>.)""",
-    re.VERBOSE | re.DOTALL,
-)
-_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _SERVICE_LETTERS = re.compile("service", re.IGNORECASE)
 #: What must follow every occurrence of "service" in a federated query.
 _SERVICE_CALL = re.compile(r"service\s+(?:silent\s+)?<([^<>\s]*)>", re.IGNORECASE)
-_OPENERS = frozenset("{([")
-_CLOSERS = frozenset("})]")
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -91,67 +64,6 @@ class Verdict:
     message: str = ""
     check_only: str = ""
     endpoints: tuple[str, ...] = ()  # the allowed SERVICE endpoints a federated query calls
-
-
-def tokens(text: str) -> list[Token]:
-    """The significant tokens of ``text`` (whitespace and comments dropped)."""
-    return [
-        Token(m.lastgroup or "other", m.group())
-        for m in _TOKEN.finditer(text)
-        if m.lastgroup not in ("space", "comment")
-    ]
-
-
-def unescape(text: str) -> str:
-    """``text`` with SPARQL's ``\\u``/``\\U`` code point escapes decoded, as a parser first does."""
-
-    def decode(match: re.Match[str]) -> str:
-        code = int(match.group(1) or match.group(2), 16)
-        return chr(code) if code <= 0x10FFFF else match.group()
-
-    return _UCHAR.sub(decode, text)
-
-
-def form_of(toks: list[Token]) -> Form:
-    """The query form named by the first keyword after the prologue.
-
-    >>> form_of(tokens("PREFIX a: <x:> BASE <y:> ask {}"))
-    'ask'
-    >>> form_of(tokens("INSERT DATA { <a:b> <a:c> <a:d> }"))
-    'update'
-    """
-    position = 0
-    while position < len(toks):
-        word = toks[position].text.lower()
-        if word == "base":
-            position += 2
-        elif word == "prefix":
-            position += 3
-        else:
-            break
-    if position < len(toks) and toks[position].kind == "word":
-        first = toks[position].text.lower()
-        if first in _QUERY_KEYWORDS:
-            return first  # type: ignore[return-value]
-        if first in _UPDATE_KEYWORDS:
-            return "update"
-    return "unknown"
-
-
-def nesting_depth(toks: list[Token]) -> int:
-    """How deeply ``{``, ``(`` and ``[`` nest in the tokens.
-
-    >>> nesting_depth(tokens('SELECT * { ?s ?p "{{{" FILTER((?o)) }'))
-    3
-    """
-    depth = deepest = 0
-    for token in toks:
-        if token.text in _OPENERS:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token.text in _CLOSERS:
-            depth = max(0, depth - 1)
-    return deepest
 
 
 def normalise_endpoint(iri: str) -> str | None:
@@ -187,11 +99,10 @@ def judge(
     default_prefixes: dict[str, str] | None = None,
 ) -> Verdict:
     """The guard's decision on ``text`` (see the module's docstring for the rules)."""
-    toks = tokens(text)
-    form = form_of(toks)
+    form = form_of(text)
     if form == "update":
         return Verdict(form, status=403, message="update")
-    depth = nesting_depth(toks)
+    depth, _ = nesting_depth(text)
     if depth > max_depth:
         return Verdict(
             form,
@@ -253,7 +164,7 @@ def _leading_comments_removed(text: str) -> str:
 
 def _every_mention_is_a_call(text: str, allowed: set[str | None]) -> bool:
     """Whether every occurrence of the letters 'service' is ``SERVICE [SILENT] <allowed IRI>``."""
-    if _UCHAR.search(text):
+    if CODE_POINT_ESCAPE.search(text):
         return False
     body = _leading_comments_removed(text)
     for mention in _SERVICE_LETTERS.finditer(body):
