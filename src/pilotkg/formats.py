@@ -1,8 +1,14 @@
 """One table of formats: it drives ``--format``, dump file names and HTTP content negotiation.
 
 Following rdflib's plugin registry, each format is named once with its short
-names, file extension and media types, so that the CLI, the publisher and the
-web server cannot disagree about what ``ttl`` or ``application/ld+json`` means.
+names, file extension, media types and W3C format IRI, so that the CLI, the
+publisher and the web server (its negotiation and its service description)
+cannot disagree about what ``ttl`` or ``application/ld+json`` means.
+
+A graph format's aliases include the words SPARQL clients send in ``format=``
+for a CONSTRUCT (``xml`` and ``json``, which name results formats for a
+SELECT): a format's own name or extension is looked up before any alias, so
+``by_name("xml")`` is still the results format.
 """
 
 from __future__ import annotations
@@ -14,12 +20,22 @@ import pyoxigraph as ox
 
 from .namespaces import PREFIXES
 
+#: The namespace of the W3C's format IRIs (https://www.w3.org/ns/formats/).
+W3C_FORMATS = "http://www.w3.org/ns/formats/"
+
 Kind = Literal["graph", "results"]
 
 
 @dataclass(frozen=True)
 class Format:
-    """A serialisation format: RDF graphs (``graph``) or SPARQL results (``results``)."""
+    """A serialisation format: RDF graphs (``graph``) or SPARQL results (``results``).
+
+    ``media_types`` are the types it is served as, preferred first; a client that asks
+    for one of the others exactly gets that one in ``Content-Type``. ``graph_stand_in``
+    names, for a format a graph cannot be written in, the graph format a CONSTRUCT or
+    DESCRIBE is served in when the client asks for nothing else: rdflib's SPARQLStore
+    and roqet ask for SPARQL results whatever the query form.
+    """
 
     name: str
     kind: Kind
@@ -28,6 +44,8 @@ class Format:
     aliases: tuple[str, ...] = ()
     rdf_format: ox.RdfFormat | None = None
     results_format: ox.QueryResultsFormat | None = None
+    iri: str = ""
+    graph_stand_in: str = ""
 
     @property
     def media_type(self) -> str:
@@ -46,6 +64,7 @@ FORMATS: tuple[Format, ...] = (
         "ttl",
         ("text/turtle", "application/x-turtle"),
         rdf_format=ox.RdfFormat.TURTLE,
+        iri=W3C_FORMATS + "Turtle",
     ),
     Format(
         "ntriples",
@@ -54,22 +73,25 @@ FORMATS: tuple[Format, ...] = (
         ("application/n-triples", "text/plain"),
         aliases=("n-triples",),
         rdf_format=ox.RdfFormat.N_TRIPLES,
+        iri=W3C_FORMATS + "N-Triples",
     ),
     Format(
         "jsonld",
         "graph",
         "jsonld",
         ("application/ld+json",),
-        aliases=("json-ld",),
+        aliases=("json-ld", "json"),
         rdf_format=ox.RdfFormat.JSON_LD,
+        iri=W3C_FORMATS + "JSON-LD",
     ),
     Format(
         "rdfxml",
         "graph",
         "rdf",
         ("application/rdf+xml",),
-        aliases=("xml-rdf", "rdf/xml", "owl"),
+        aliases=("rdf+xml", "xml-rdf", "rdf/xml", "owl", "xml"),
         rdf_format=ox.RdfFormat.RDF_XML,
+        iri=W3C_FORMATS + "RDF_XML",
     ),
     Format(
         "json",
@@ -77,6 +99,8 @@ FORMATS: tuple[Format, ...] = (
         "srj",
         ("application/sparql-results+json", "application/json"),
         results_format=ox.QueryResultsFormat.JSON,
+        iri=W3C_FORMATS + "SPARQL_Results_JSON",
+        graph_stand_in="jsonld",
     ),
     Format(
         "xml",
@@ -84,6 +108,8 @@ FORMATS: tuple[Format, ...] = (
         "srx",
         ("application/sparql-results+xml", "application/xml", "text/xml"),
         results_format=ox.QueryResultsFormat.XML,
+        iri=W3C_FORMATS + "SPARQL_Results_XML",
+        graph_stand_in="turtle",
     ),
     Format(
         "csv",
@@ -91,6 +117,7 @@ FORMATS: tuple[Format, ...] = (
         "csv",
         ("text/csv",),
         results_format=ox.QueryResultsFormat.CSV,
+        iri=W3C_FORMATS + "SPARQL_Results_CSV",
     ),
     Format(
         "tsv",
@@ -98,20 +125,36 @@ FORMATS: tuple[Format, ...] = (
         "tsv",
         ("text/tab-separated-values",),
         results_format=ox.QueryResultsFormat.TSV,
+        iri=W3C_FORMATS + "SPARQL_Results_TSV",
     ),
 )
 
 GRAPH_FORMATS = tuple(f for f in FORMATS if f.kind == "graph")
 RESULTS_FORMATS = tuple(f for f in FORMATS if f.kind == "results")
 
+#: N3, which no format here writes; N3 extends Turtle, so a reader of N3 reads Turtle.
+N3 = Format(
+    "n3",
+    "graph",
+    "n3",
+    ("text/n3", "text/rdf+n3", "application/n3"),
+    graph_stand_in="turtle",
+)
+
 
 def by_name(name: str, kind: Kind | None = None) -> Format | None:
-    """The format called ``name`` (short name, extension or alias), or None."""
+    """The format called ``name`` (short name, extension or alias), or None; a format's own
+    name or extension wins over another's alias.
+
+    >>> by_name("xml").name, by_name("xml", "graph").name, by_name(".ttl").name
+    ('xml', 'rdfxml', 'turtle')
+    """
     wanted = name.lower().lstrip(".")
-    for fmt in FORMATS:
-        if (kind is None or fmt.kind == kind) and wanted in fmt.names:
+    candidates = [f for f in FORMATS if kind is None or f.kind == kind]
+    for fmt in candidates:
+        if wanted in (fmt.name, fmt.extension):
             return fmt
-    return None
+    return next((f for f in candidates if wanted in f.aliases), None)
 
 
 def by_media_type(media_type: str, kind: Kind | None = None) -> Format | None:
@@ -121,6 +164,14 @@ def by_media_type(media_type: str, kind: Kind | None = None) -> Format | None:
         if (kind is None or fmt.kind == kind) and wanted in fmt.media_types:
             return fmt
     return None
+
+
+#: ``(asked, served)``: the graph format served instead of each format a graph cannot be written in.
+GRAPH_STAND_INS: tuple[tuple[Format, Format], ...] = tuple(
+    (fmt, served)
+    for fmt in (*RESULTS_FORMATS, N3)
+    if fmt.graph_stand_in and (served := by_name(fmt.graph_stand_in, "graph")) is not None
+)
 
 
 def prefixes_for(fmt: Format) -> dict[str, str] | None:

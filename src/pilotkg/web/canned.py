@@ -18,13 +18,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import QueryError
-from ..formats import GRAPH_FORMATS, RESULTS_FORMATS
+from ..formats import GRAPH_FORMATS, RESULTS_FORMATS, Format
 from ..queries import prepare
 from ..sparqltext import form_of
 from .execution import answer, raw_response
+from .negotiate import FORMAT_PARAMETERS, HTML, Page, negotiate
 from .site import site_of
 
-RESERVED = ("format", "lang")
+RESERVED = (*FORMAT_PARAMETERS, "lang")  # what the page reads itself, never a parameter
 
 
 async def index(request: Request) -> Response:
@@ -47,7 +48,6 @@ async def canned(request: Request) -> Response:
             request, 404, f"There is no canned query {name!r}; the queries are: {known}."
         )
     values = {k: v for k, v in request.query_params.items() if k not in RESERVED and v != ""}
-    format_name = suffix or request.query_params.get("format") or None
     graph = form_of(query.text) in ("construct", "describe")
     formats = GRAPH_FORMATS if graph else RESULTS_FORMATS
     query_string = urlencode(values)
@@ -71,13 +71,12 @@ async def canned(request: Request) -> Response:
     try:
         text = prepare(query, values, site.knowledge.store)
     except QueryError as error:
-        wants_page = format_name in (None, "html") and "text/html" in request.headers.get(
-            "accept", ""
-        )
-        if not wants_page:
+        page_offers: tuple[Format | Page, ...] = (*formats, HTML)
+        chosen = negotiate(request, page_offers, suffix=suffix or None)
+        if chosen is None or chosen.offer is not HTML:
             return site.error(request, 400, str(error))
         return show(text=query.text, problem=str(error), table=None, rows=0)
-    result = await answer(request, site, text, format_name=format_name)
+    result = await answer(request, site, text, suffix=suffix or None)
     if isinstance(result, Response):
         return result
     if not result.is_html:

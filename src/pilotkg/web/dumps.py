@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from ..formats import GRAPH_FORMATS, Format, serialize
+from ..formats import GRAPH_FORMATS, serialize
 from ..release import VOID
-from .negotiate import Page, by_format_parameter, choose, offered_types
+from .negotiate import negotiate, offered_types
 from .site import not_modified, site_of
 
 
@@ -49,21 +49,15 @@ async def dump(request: Request) -> Response:
 async def void(request: Request) -> Response:
     """The release's VoID and DCAT description, in the RDF format asked for (Turtle by default)."""
     site = site_of(request)
-    offers: tuple[Format | Page, ...] = GRAPH_FORMATS
-    wanted = request.query_params.get("format")
-    offer = (
-        by_format_parameter(wanted, offers)
-        if wanted
-        else choose(request.headers.get("accept"), offers)
-    )
-    if not isinstance(offer, Format):
-        return site.error(request, 406, f"VoID is offered as: {offered_types(offers)}.")
+    chosen = negotiate(request, GRAPH_FORMATS)
+    if chosen is None:
+        return site.error(request, 406, f"VoID is offered as: {offered_types(GRAPH_FORMATS)}.")
     path = site.release.path(VOID)
     if path is None:
         return site.error(request, 404, f"This release has no {VOID}.")
     triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
     return site.representation(
-        request, serialize(sorted(triples, key=str), offer), offer.media_type
+        request, serialize(sorted(triples, key=str), chosen.offer), chosen.media_type
     )
 
 

@@ -8,7 +8,7 @@ Shared by the protocol endpoint (``/sparql``) and the canned queries
 400    the query nests deeper than ``max_query_nesting_levels``
 403    an update (the endpoint is read-only), a SERVICE outside the allow-list, or a
        SERVICE the guard could not read (see ``guard.py``)
-406    no offered format fits the Accept header or ``?format=``
+406    no offered format fits the Accept header or the format parameters (``negotiate``)
 413    the query text is longer than ``max_query_bytes``
 422    the result has more than ``max_result_rows`` rows or triples, more than
        ``max_result_bytes`` bytes, or the query needed more than ``query_memory_mb``
@@ -30,14 +30,15 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..formats import GRAPH_FORMATS, RESULTS_FORMATS, Format
+from ..formats import GRAPH_FORMATS, GRAPH_STAND_INS, RESULTS_FORMATS, Format
 from . import egress
 from .guard import Verdict, judge
 from .knowledge import TermView
-from .negotiate import HTML, Offer, Page, by_format_parameter, choose, offered_types
+from .negotiate import HTML, Offer, Page, negotiate, offered_types
 from .site import Site, language
 from .workers import Job, LongQueriesBusy, Outcome, PoolBusy, QueryTimeout
 
@@ -62,15 +63,25 @@ class ResultTable:
 
 @dataclass
 class Answer:
-    """A query that ran: the worker's outcome, the chosen representation, and its table for HTML."""
+    """A query that ran: the worker's outcome, the chosen representation with the media type
+    negotiated for it, and its table for HTML."""
 
     outcome: Outcome
     offer: Offer
     table: ResultTable | None = None
+    media_type: str = ""
 
     @property
     def is_html(self) -> bool:
         return self.offer is HTML
+
+    @property
+    def content_type(self) -> str:
+        """The negotiated media type, unless the worker served another format than the one
+        chosen (a query whose form the guard could not tell)."""
+        if self.media_type and self.outcome.media_type == self.offer.media_type:
+            return self.media_type
+        return self.outcome.media_type
 
 
 _POSITION = re.compile(r"error at (\d+):(\d+)")
@@ -105,11 +116,17 @@ async def answer(
     site: Site,
     text: str,
     *,
-    format_name: str | None = None,
+    suffix: str | None = None,
+    form: QueryParams | None = None,
     default_graphs: tuple[str, ...] = (),
     named_graphs: tuple[str, ...] = (),
 ) -> Answer | Response:
-    """Run ``text`` as the request asks; an error Response when it cannot or must not."""
+    """Run ``text`` as the request asks; an error Response when it cannot or must not.
+
+    The representation is ``negotiate``'s choice for the query's form, with the path's
+    ``suffix`` and the POSTed ``form`` (whose format parameters count as the query
+    string's).
+    """
     settings = site.settings
     if len(text.encode("utf-8")) > settings.max_query_bytes:
         return site.error(
@@ -121,23 +138,22 @@ async def answer(
     refused = await _refusal(request, site, verdict)
     if refused is not None:
         return refused
+    stand_ins: tuple[tuple[Format, Format], ...] = ()
     if verdict.form in ("construct", "describe"):
-        offers = GRAPH_OFFERS
+        offers, stand_ins = GRAPH_OFFERS, GRAPH_STAND_INS
     elif verdict.form in ("select", "ask"):
         offers = RESULT_OFFERS
     else:  # unrecognised: let the parser say what is wrong, whatever the client accepts
         offers = (*RESULTS_FORMATS, *GRAPH_FORMATS, HTML)
-    if format_name:
-        offer = by_format_parameter(format_name, offers)
-    else:
-        offer = choose(request.headers.get("accept"), offers)
-    if offer is None:
+    chosen = negotiate(request, offers, suffix=suffix, form=form, stand_ins=stand_ins)
+    if chosen is None:
         return site.error(
             request,
             406,
             f"No representation fits the request. This query's results are offered as: "
             f"{offered_types(offers)}.",
         )
+    offer = chosen.offer
     job_format = offer.name
     if offer is HTML:
         job_format = "ntriples" if offers is GRAPH_OFFERS else "json"
@@ -167,7 +183,7 @@ async def answer(
         return site.error(
             request, outcome.status, _with_context(outcome.message, text), headers=outcome.headers
         )
-    result = Answer(outcome, offer)
+    result = Answer(outcome, offer, media_type=chosen.media_type)
     if offer is HTML:
         result.table = await run_in_threadpool(result_table, site, outcome, language(request))
     return result
@@ -282,8 +298,10 @@ def result_table(site: Site, outcome: Outcome, lang: str) -> ResultTable:
 
 
 def raw_response(site: Site, request: Request, result: Answer) -> Response:
-    """A non-HTML answer as sent: cacheable for GET, never for POST."""
+    """A non-HTML answer as sent: cacheable for GET, never for POST; negotiated either way."""
     headers = (
-        site.cache_headers() if request.method in ("GET", "HEAD") else {"Cache-Control": "no-store"}
+        site.cache_headers()
+        if request.method in ("GET", "HEAD")
+        else {"Cache-Control": "no-store", "Vary": "Accept"}
     )
-    return Response(result.outcome.body, media_type=result.outcome.media_type, headers=headers)
+    return Response(result.outcome.body, media_type=result.content_type, headers=headers)

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .negotiate import HTML, Page, choose
+from .negotiate import HTML, Page, negotiate
 from .pictures import ChinaMap, Timeline, china_map, timeline
 from .site import Site, language, site_of
 
@@ -74,17 +74,21 @@ async def home(request: Request) -> Response:
 
 
 async def search(request: Request) -> Response:
-    """Labels in either language containing the text (深圳, Shenzhen, pud …), as HTML or JSON."""
+    """Labels in either language containing the text (深圳, Shenzhen, pud …), as HTML or JSON;
+    either is in the request's language, so both vary with Accept-Language."""
     site = site_of(request)
     text = request.query_params.get("q", "")[:200]
     lang = language(request)
     hits = site.knowledge.search(text, lang, site.settings.max_search_results)
-    if choose(request.headers.get("accept"), [HTML, JSON]) is JSON:
+    chosen = negotiate(request, [HTML, JSON])
+    if chosen is not None and chosen.offer is JSON:
         body = json.dumps(
             [{"iri": h.iri, "label": h.label, "matched": h.matched, "kind": h.kind} for h in hits],
             ensure_ascii=False,
         )
-        return site.representation(request, body.encode("utf-8"), "application/json")
+        return site.representation(
+            request, body.encode("utf-8"), "application/json", vary_language=True
+        )
     return site.page(
         request, "search.html", title=f"Search: {text}" if text else "Search", query=text, hits=hits
     )

@@ -1,10 +1,10 @@
 """Linked Data: every ``/id/{kind}/{slug}``, ``/ontology`` and ontology term, as HTML or RDF.
 
 A browser gets a page; an RDF client gets Turtle, N-Triples, JSON-LD or
-RDF/XML, chosen by Accept or by a suffix (``/id/region/shenzhen.ttl``) that
-overrides Accept. Every representation carries ``Vary: Accept``, an ETag and
-Last-Modified, so conditional requests get 304. Unknown IRIs get a 404 page
-that offers a search.
+RDF/XML, chosen by ``negotiate``: a suffix (``/id/region/shenzhen.ttl``) or
+``?format=`` beats Accept. Every representation carries ``Vary: Accept``, an
+ETag and Last-Modified, so conditional requests get 304. Unknown IRIs get a
+404 page that offers a search.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from starlette.routing import Route
 from ..formats import GRAPH_FORMATS, Format, serialize
 from ..namespaces import KIND_CLASSES, ONTOLOGY_IRI, OWL, PILOT
 from .knowledge import iri_for_path
-from .negotiate import HTML, Page, by_suffix, choose, offered_types
+from .negotiate import HTML, Choice, Page, negotiate, offered_types
 from .site import Site, language, site_of
 
 OFFERS: tuple[Format | Page, ...] = (HTML, *GRAPH_FORMATS)
@@ -39,19 +39,16 @@ def _split_suffix(site: Site, path: str) -> tuple[str, str]:
     return path, ""
 
 
-def _choose(request: Request, site: Site, suffix: str) -> Format | Page | Response:
+def _choose(request: Request, site: Site, suffix: str) -> Choice[Format | Page] | Response:
+    chosen = negotiate(request, OFFERS, suffix=suffix)
+    if chosen is not None:
+        return chosen
     if suffix:
-        offer = by_suffix(suffix, OFFERS)
-        if offer is None:
-            suffixes = " ".join("." + o.extension for o in OFFERS)
-            return site.error(
-                request, 404, f"There is no .{suffix} version of this page; try {suffixes}."
-            )
-        return offer
-    offer = choose(request.headers.get("accept"), OFFERS)
-    if offer is None:
-        return site.error(request, 406, f"This resource is offered as: {offered_types(OFFERS)}.")
-    return offer
+        suffixes = " ".join("." + o.extension for o in OFFERS)
+        return site.error(
+            request, 404, f"There is no .{suffix} version of this page; try {suffixes}."
+        )
+    return site.error(request, 406, f"This resource is offered as: {offered_types(OFFERS)}.")
 
 
 def _alternates(root: str, path: str) -> list[tuple[str, str, str]]:
@@ -73,14 +70,15 @@ async def resource(request: Request) -> Response:
     """An entity or an ontology term, in the representation the client asked for."""
     site = site_of(request)
     path, suffix = _split_suffix(site, site.local_path(request))
-    offer = _choose(request, site, suffix)
-    if isinstance(offer, Response):
-        return offer
+    chosen = _choose(request, site, suffix)
+    if isinstance(chosen, Response):
+        return chosen
     iri = iri_for_path(path)
     if iri is None or not site.knowledge.has(iri):
         return _not_found(request, site, path)
+    offer = chosen.offer
     return site.remembered(
-        request, "resource", offer.media_type, lambda: _make(request, site, iri, path, offer)
+        request, "resource", chosen.media_type, lambda: _make(request, site, iri, path, offer)
     )
 
 

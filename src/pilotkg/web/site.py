@@ -1,9 +1,12 @@
 """What every router shares: the release, the stores, the templates, and the HTTP manners.
 
 ``Site`` is built once by ``create_app`` and kept on ``app.state``. Its helpers
-give every response the same caching headers (ETag from the body, Last-Modified
-from the release, Cache-Control from ``cache_max_age_s``, Vary) and every error
-the same form: one sentence, as HTML for browsers and plain text for the rest.
+give every response the same caching headers (ETag from the body and its media
+type, Last-Modified from the release, Cache-Control from ``cache_max_age_s``,
+Vary) and every error the same form: one sentence, as HTML for browsers and
+plain text for the rest. Since an error's body is chosen by Accept (and an HTML
+one is written in the Accept-Language), every error says so in Vary, as caches
+may keep a 404 or a 405; every 405 names the methods its resource allows.
 
 Links a page makes to itself are built from what the app knows (its root and
 the matched route with its parameters encoded), never copied from the request
@@ -31,7 +34,7 @@ from ..queries import Catalogue
 from ..release import Release
 from .clients import ClientSlots
 from .knowledge import Knowledge, other_language
-from .negotiate import HTML, Page, choose
+from .negotiate import HTML, Page, negotiate
 from .security import HOST_REFLECTED, Yasgui, yasgui_assets
 from .settings import Settings
 from .stores import Stores
@@ -178,7 +181,7 @@ class Site:
         if entry is None:
             request.scope[REMEMBERED] = True
             body = make()
-            entry = (body, _etag(body))
+            entry = (body, _etag(body, media_type))
             if limit > 0 and not request.scope.get(HOST_REFLECTED):
                 self._pages[key] = entry
                 if len(self._pages) > limit:
@@ -207,7 +210,7 @@ class Site:
         etag: str | None = None,
     ) -> Response:
         """``body`` with ETag, Last-Modified, Cache-Control and Vary; 304 when the client has it."""
-        etag = etag or _etag(body)
+        etag = etag or _etag(body, media_type)
         headers = {"ETag": etag, **self.cache_headers(vary_language=vary_language)}
         if not_modified(request, etag, self.release.modified):
             return Response(status_code=304, headers=headers)
@@ -225,15 +228,21 @@ class Site:
         search: str = "",
         headers: dict[str, str] | None = None,
     ) -> Response:
-        """An error as one clear sentence: an HTML page for browsers, plain text otherwise."""
+        """An error as one clear sentence: an HTML page for browsers, plain text otherwise,
+        saying in Vary what chose it; a 405 says in Allow what the resource allows."""
         title = title or _REASONS.get(status, "Error")
-        wanted = choose(request.headers.get("accept"), [TEXT, HTML])
-        if wanted is HTML:
+        chosen = negotiate(request, [TEXT, HTML])
+        headers = dict(headers or {})
+        if status == 405 and not any(name.lower() == "allow" for name in headers):
+            headers["Allow"] = allowed_methods(request)
+        if chosen is not None and chosen.offer is HTML:
             body = self.render(
                 request, "error.html", status=status, title=title, message=message, search=search
             )
+            headers["Vary"] = _vary(headers, "Accept", "Accept-Language")
             return Response(body, status, headers=headers, media_type="text/html; charset=utf-8")
         text = f"{status} {title}: {message}\n"
+        headers["Vary"] = _vary(headers, "Accept")
         return Response(text, status, headers=headers, media_type="text/plain; charset=utf-8")
 
 
@@ -252,9 +261,35 @@ _REASONS = {
 }
 
 
-def _etag(body: bytes) -> str:
-    """A strong ETag: a hash of the representation itself."""
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+def _etag(body: bytes, media_type: str) -> str:
+    """A strong ETag: a hash of the representation itself, its media type included (the same
+    N-Triples are one representation as application/n-triples, another as text/plain)."""
+    digest = hashlib.sha256(media_type.encode("utf-8") + b"\n" + body)
+    return '"' + digest.hexdigest()[:32] + '"'
+
+
+def _vary(headers: dict[str, str], *names: str) -> str:
+    """The Vary of ``headers`` with ``names`` added, each once (the old field is taken out)."""
+    present = [headers.pop(name) for name in list(headers) if name.lower() == "vary"]
+    fields = [f.strip() for value in present for f in value.split(",") if f.strip()]
+    for name in names:
+        if name.lower() not in {f.lower() for f in fields}:
+            fields.append(name)
+    return ", ".join(fields)
+
+
+#: The order methods are listed in Allow.
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """The Allow of the resource ``request`` reached: its route's methods; GET and HEAD for
+    anything else this read-only server serves (the static files)."""
+    route = request.scope.get("route")
+    methods = set(route.methods or ()) if isinstance(route, Route) else set()
+    methods = methods or {"GET", "HEAD"}
+    ordered = [m for m in _METHOD_ORDER if m in methods]
+    return ", ".join(ordered + sorted(methods - set(_METHOD_ORDER)))
 
 
 def not_modified(request: Request, etag: str, modified: float) -> bool:

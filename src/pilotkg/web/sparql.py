@@ -2,11 +2,15 @@
 
 GET with no query answers a browser with the query page (YASGUI when it can
 load, a plain form that needs no network always) and an RDF client with the
-SPARQL service description. Like rdflib-endpoint's router it holds no state
-of its own, so the same routes mount anywhere.
+SPARQL service description, whose result formats are the format table's. The
+format parameters of a POSTed form count as the query string's (``negotiate``).
+Like rdflib-endpoint's router it holds no state of its own, so the same routes
+mount anywhere.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from starlette.datastructures import QueryParams
@@ -18,20 +22,9 @@ from ..errors import QueryError
 from ..formats import FORMATS, GRAPH_FORMATS, Format, serialize
 from ..namespaces import DATASET_IRI, RDF, SD, VOID, XSD
 from .execution import answer, check_graph_iris, raw_response
-from .negotiate import HTML, Page, by_format_parameter, choose, offered_types
+from .negotiate import HTML, Page, negotiate, offered_types
 from .site import Site, site_of
 
-#: The W3C format IRIs (https://www.w3.org/ns/formats/) of the format table's formats.
-FORMAT_IRIS = {
-    "turtle": "Turtle",
-    "ntriples": "N-Triples",
-    "jsonld": "JSON-LD",
-    "rdfxml": "RDF_XML",
-    "json": "SPARQL_Results_JSON",
-    "xml": "SPARQL_Results_XML",
-    "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV",
-}
 _UPDATE_REFUSED = (
     "This endpoint is read-only: SPARQL Update is refused. Download the dumps under /dumps/ "
     "to change a copy of the data."
@@ -65,8 +58,7 @@ def service_description(site: Site, request: Request) -> list[ox.Triple]:
         ),
     ]
     triples += [
-        ox.Triple(endpoint, iri(SD + "resultFormat"), iri("http://www.w3.org/ns/formats/" + name))
-        for name in FORMAT_IRIS.values()
+        ox.Triple(endpoint, iri(SD + "resultFormat"), iri(fmt.iri)) for fmt in FORMATS if fmt.iri
     ]
     return triples
 
@@ -98,11 +90,21 @@ async def _bounded_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-async def _read_query(
-    request: Request, site: Site
-) -> tuple[str | None, tuple[str, ...], tuple[str, ...]] | Response:
+@dataclass(frozen=True)
+class Read:
+    """What a GET or POST asks: the query text (None when there is none), its graphs, and
+    the POSTed form, whose format parameters count too."""
+
+    text: str | None
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    form: QueryParams | None = None
+
+
+async def _read_query(request: Request, site: Site) -> Read | Response:
     """The query text and graphs of a GET or POST, or an error Response."""
     params = request.query_params
+    form: QueryParams | None = None
     if "update" in params:
         return site.error(request, 403, _UPDATE_REFUSED)
     if request.method in ("GET", "HEAD"):
@@ -143,7 +145,7 @@ async def _read_query(
     problem = check_graph_iris([*default, *named])
     if problem:
         return site.error(request, 400, problem)
-    return (queries[0] if queries else None), default, named
+    return Read(queries[0] if queries else None, default, named, form)
 
 
 async def sparql(request: Request) -> Response:
@@ -152,14 +154,18 @@ async def sparql(request: Request) -> Response:
     read = await _read_query(request, site)
     if isinstance(read, Response):
         return read
-    text, default, named = read
-    format_name = request.query_params.get("format") or None
+    text = read.text
     if text is None or not text.strip():
         if request.method == "POST":
             return site.error(request, 400, "The request has no query.")
-        return _describe_service(request, site, format_name)
+        return _describe_service(request, site)
     result = await answer(
-        request, site, text, format_name=format_name, default_graphs=default, named_graphs=named
+        request,
+        site,
+        text,
+        form=read.form,
+        default_graphs=read.default_graphs,
+        named_graphs=read.named_graphs,
     )
     if isinstance(result, Response):
         return result
@@ -174,22 +180,20 @@ async def sparql(request: Request) -> Response:
             examples=examples(site),
             formats=FORMATS,
         )
-        return Response(body, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+        vary = {"Vary": "Accept, Accept-Language"}
+        return Response(body, media_type="text/html; charset=utf-8", headers=vary)
     return raw_response(site, request, result)
 
 
-def _describe_service(request: Request, site: Site, format_name: str | None) -> Response:
+def _describe_service(request: Request, site: Site) -> Response:
     """The query page for browsers, the service description for RDF clients."""
     offers: tuple[Format | Page, ...] = (*GRAPH_FORMATS, HTML)
-    offer = (
-        by_format_parameter(format_name, offers)
-        if format_name
-        else choose(request.headers.get("accept"), offers)
-    )
-    if offer is None:
+    chosen = negotiate(request, offers)
+    if chosen is None:
         return site.error(
             request, 406, f"The service description is offered as: {offered_types(offers)}."
         )
+    offer = chosen.offer
     if offer is HTML:
         return site.page(
             request,
@@ -203,7 +207,7 @@ def _describe_service(request: Request, site: Site, format_name: str | None) -> 
         )
     assert isinstance(offer, Format)
     return site.representation(
-        request, serialize(service_description(site, request), offer), offer.media_type
+        request, serialize(service_description(site, request), offer), chosen.media_type
     )
 
 
