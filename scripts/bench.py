@@ -43,8 +43,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,7 @@ def child_pipeline(source: Path, _args: argparse.Namespace) -> Json:
         ordered = folder / "sorted.nt"
         stages.run("sort", lambda: write_sorted_ntriples(sources.store, ordered))
         for fmt in GRAPH_FORMATS:
-            stages.run(f"dump {fmt.extension}", lambda fmt=fmt: write_dump(ordered, fmt, folder))
+            stages.run(f"dump {fmt.extension}", partial(write_dump, ordered, fmt, folder))
     return stages.as_json() | {"triples": len(sources.store), "shacl_engine": engine}
 
 
@@ -206,9 +207,7 @@ def child_baseline(source: Path, args: argparse.Namespace) -> Json:
         ("dump rdf", "xml"),
     ):
         if name not in skip:
-            stages.run(
-                name, lambda fmt=fmt: graph.serialize(format=fmt, encoding="utf-8"), args.cap_s
-            )
+            stages.run(name, partial(graph.serialize, format=fmt, encoding="utf-8"), args.cap_s)
     if "shacl" not in skip:
         shapes = rdflib.Graph()
         for path in sorted((source / "shapes").glob("*.ttl")):
@@ -262,16 +261,20 @@ def child_queries(source: Path, _args: argparse.Namespace) -> Json:
         assert isinstance(results, ox.QuerySolutions)
         return sum(1 for _ in results)
 
+    def through_catalogue(name: str, example: dict[str, str]) -> int:
+        return consume(store.query(catalogue.get(name).bind(example)))
+
+    def raw_text(text: str) -> int:
+        return consume(store.query(text))
+
     for query in catalogue:
         if query.federated:
             continue
         text = query.bind(query.example)
         timing = _interleaved(
             {
-                "pilotkg": lambda q=query: consume(
-                    store.query(catalogue.get(q.name).bind(q.example))
-                ),
-                "raw": lambda text=text: consume(store.query(text)),
+                "pilotkg": partial(through_catalogue, query.name, query.example),
+                "raw": partial(raw_text, text),
             }
         )
         seconds[f"{query.name} pilotkg"] = timing["pilotkg"]
@@ -287,11 +290,15 @@ def child_rdflib_queries(source: Path, args: argparse.Namespace) -> Json:
     for part in ("ontology", "data"):
         for path in sorted((source / part).glob("*.ttl")):
             graph.parse(path, format="turtle")
+
+    def rdflib_rows(text: str) -> int:
+        return len(list(graph.query(text)))
+
     stages = Stages()
     skip = set(args.skip_parts or ())
     for name, text in canned_queries(source):
         if name not in skip:
-            stages.run(name, lambda text=text: len(list(graph.query(text))), args.query_cap_s)
+            stages.run(name, partial(rdflib_rows, text), args.query_cap_s)
     return stages.as_json()
 
 
@@ -346,8 +353,12 @@ def child_virtuoso(source: Path, args: argparse.Namespace) -> Json:
         }
         stages.run(
             name,
-            lambda form=form, headers=headers: _virtuoso_request(
-                f"{args.virtuoso_url}/sparql", data=form, method="POST", headers=headers
+            partial(
+                _virtuoso_request,
+                f"{args.virtuoso_url}/sparql",
+                data=form,
+                method="POST",
+                headers=headers,
             ),
         )
     store.update(f"DROP SILENT GRAPH <{graph}>", what="dropping the benchmark graph")
@@ -393,8 +404,8 @@ CHILDREN: dict[str, Callable[[Path, argparse.Namespace], Json]] = {
 
 
 def spawn(
-    task: str, source: Path, args: argparse.Namespace, size: str, skip: list[str] = ()
-) -> Json | None:  # type: ignore[assignment]
+    task: str, source: Path, args: argparse.Namespace, size: str, skip: Sequence[str] = ()
+) -> Json | None:
     """Run one task in a fresh process; None when it failed or ran past the safety timeout."""
     command = [
         sys.executable,
@@ -455,7 +466,7 @@ def synth_source(size: str, args: argparse.Namespace, violations: int = 0) -> Pa
     """The synthetic source folder for ``size`` (written once, reused across invocations)."""
     from synth import parse_size, synthesise
 
-    folder = args.work / (f"synth-{size}" + (f"-v{violations}" if violations else ""))
+    folder: Path = args.work / (f"synth-{size}" + (f"-v{violations}" if violations else ""))
     marker = folder / ".complete"
     if not marker.exists():
         written, _planted = synthesise(
@@ -666,10 +677,11 @@ def _pipeline_table(sizes: Json, cap: float) -> list[str]:
 
 
 def _stage(entry: Json, stage: str) -> Json | None:
-    pipeline = entry.get("pipeline", {})
+    pipeline: dict[str, Json] = entry.get("pipeline", {})
     if stage == "check + publish (pilotkg build)":
         # the command as users run it: parse included, SHACL beside the rest (checks.RunningChecks)
-        return entry.get("build", {}).get("build")
+        build: Json | None = entry.get("build", {}).get("build")
+        return build
     if stage == "stages one after another":
         parts = [pipeline.get(s) for s in ("parse", "shacl", "qc", "links", "owl", "publish")]
         return _sum(parts)
@@ -677,7 +689,7 @@ def _stage(entry: Json, stage: str) -> Json | None:
 
 
 def _baseline(entry: Json, stage: str) -> Json | None:
-    baseline = entry.get("baseline", {})
+    baseline: dict[str, Json] = entry.get("baseline", {})
     if stage in ("stages one after another", "check + publish (pilotkg build)"):
         return _sum(
             [

@@ -40,7 +40,7 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from pilotkg import pipeline  # noqa: E402  (the checkout's package, also when not installed)
+from pilotkg.build import pipeline  # noqa: E402  (the checkout's package, also when not installed)
 from pilotkg.release import read_release  # noqa: E402
 from pilotkg.remote.client import Credentials, Endpoints, RemoteStore  # noqa: E402
 from pilotkg.remote.loading import load_triples, merged_by_value  # noqa: E402

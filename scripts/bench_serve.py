@@ -135,20 +135,20 @@ async def _mix(
 
     started = time.perf_counter()
     deadline = started + seconds
-    buckets = {"lookup query": ([], [0]), "entity page": ([], [0])}
+    buckets: dict[str, tuple[list[float], list[int]]] = {
+        "lookup query": ([], [0]),
+        "entity page": ([], [0]),
+    }
     budget = [10**9]  # bounded by the deadline
     names = ["lookup query"] * clients + (["entity page"] * clients if with_pages else [])
     await asyncio.gather(
-        *(
-            _client(host, port, raw(name), deadline, budget, *buckets[name])  # type: ignore[arg-type]
-            for name in names
-        )
+        *(_client(host, port, raw(name), deadline, budget, *buckets[name]) for name in names)
     )
     elapsed = time.perf_counter() - started
 
     def figures(name: str) -> Figures:
         latencies, errors = buckets[name]
-        ordered = sorted(latencies)  # type: ignore[type-var]
+        ordered = sorted(latencies)
         return Figures(
             request=name + (" (with pages)" if with_pages else " (alone)"),
             clients=len(names),
@@ -156,7 +156,7 @@ async def _mix(
             p50_ms=round(1000 * ordered[len(ordered) // 2], 2),
             p99_ms=round(1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
             requests=len(ordered),
-            errors=errors[0],  # type: ignore[index]
+            errors=errors[0],
         )
 
     return figures("lookup query"), figures("entity page") if with_pages else None

@@ -4,7 +4,7 @@ Each expectation below was worked out from data/*.ttl by reading it, not by
 running the query: e.g. Shanghai hosts two zones (the MIIT Pudong zone, via
 Pudong → Shanghai, and MOST's Shanghai zone) and three bases (finance, clinical
 research, manufacturing). The federated queries are tested against a local
-endpoint with Wikidata's shape in test_wikidata_federated.py.
+endpoint with Wikidata's shape in tests/wikidata/test_federated.py.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ PILOT = "https://w3id.org/pilotkg/ontology#"
 
 
 @pytest.fixture(scope="module")
-def run(source_dir: Path):  # type: ignore[no-untyped-def]
+def run(source_dir: Path):
     store = load_sources(source_dir).store
     catalogue = Catalogue(source_dir / "queries")
 

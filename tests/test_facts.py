@@ -26,10 +26,14 @@ def ask(graph: ox.Store, pattern: str) -> bool:
     return bool(graph.query(PROLOGUE + f"ASK {{ {pattern} }}"))
 
 
+def select(graph: ox.Store, query: str) -> ox.QuerySolutions:
+    solutions = graph.query(PROLOGUE + query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions
+
+
 def count(graph: ox.Store, pattern: str) -> int:
-    row = next(
-        iter(graph.query(PROLOGUE + f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {pattern} }}"))
-    )
+    row = next(iter(select(graph, f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {pattern} }}")))
     return int(row["n"].value)
 
 
@@ -48,8 +52,8 @@ def test_eleven_miit_zones_in_three_batches(graph: ox.Store) -> None:
     for batch, slugs in batches.items():
         found = {
             r["x"].value.rsplit("/", 1)[-1]
-            for r in graph.query(
-                PROLOGUE + f"SELECT ?x WHERE {{ ?x pilot:programme {MIIT} ; pilot:batch {batch} }}"
+            for r in select(
+                graph, f"SELECT ?x WHERE {{ ?x pilot:programme {MIIT} ; pilot:batch {batch} }}"
             )
         }
         assert found == slugs, batch

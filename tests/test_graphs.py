@@ -16,7 +16,7 @@ SUBJECTS = [
     ox.NamedNode(f"https://w3id.org/pilotkg/id/{x}") for x in ("a", "a/b", "ab", "a-b", "ä", "z")
 ]
 PREDICATES = [ox.NamedNode("urn:p"), ox.NamedNode("urn:p2"), ox.NamedNode("urn:q")]
-OBJECTS = [
+OBJECTS: list[ox.NamedNode | ox.Literal] = [
     ox.Literal("abc"),
     ox.Literal("abc", language="en"),
     ox.Literal("abc", language="zh"),

@@ -182,6 +182,7 @@ def test_the_release_has_the_usual_file_modes(two_releases: Path, tmp_path: Path
         assert path.stat().st_mode & 0o7777 == 0o644, path
 
 
+@pytest.mark.slow
 def test_a_killed_build_leaves_the_old_or_the_new_release(
     two_releases: Path, tmp_path: Path
 ) -> None:

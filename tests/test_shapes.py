@@ -3,7 +3,10 @@ in tests/data/shapes/ is rejected for exactly the reason it was written to show.
 
 Every fixture is validated together with ``minimal-valid.ttl`` (the entities it
 points at), the ontology and the sub-property entailments, exactly as
-``pilotkg check`` validates the real data (pilotkg.build.checks.validate_shacl).
+``pilotkg check`` validates the real data (pilotkg.build.checks.validate_shacl), by
+pyshacl, the reference engine; its verdict on each fixture comes from the session's
+``pyshacl_verdicts`` (tests/support/shacl.py), which tests/build/test_shacl_engines.py
+shares, so that each fixture is validated once.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pilotkg.build.checks import validate_shacl
 from pilotkg.build.report import Finding
 from pilotkg.entailment import entail
 from pilotkg.graphs import from_rdflib, to_rdflib, to_store
+from support.shacl import PyshaclVerdicts
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY_FILE = ROOT / "ontology" / "pilotkg.ttl"
@@ -51,11 +55,6 @@ def _parse(paths: list[Path]) -> rdflib.Graph:
 @pytest.fixture(scope="module")
 def ontology() -> rdflib.Graph:
     return _parse([ONTOLOGY_FILE])
-
-
-@pytest.fixture(scope="module")
-def all_shapes() -> rdflib.Graph:
-    return _parse(list(SHAPE_FILES))
 
 
 def _with_ontology(data: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:
@@ -218,16 +217,10 @@ def test_readme_lists_every_fixture() -> None:
     assert not missing, f"tests/data/README.md does not describe {missing}"
 
 
-def _fixture_graph(name: str, ontology: rdflib.Graph) -> rdflib.Graph:
-    return _with_ontology(_parse([VALID_FIXTURE, FIXTURE_DIR / name]), ontology)
-
-
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_broken_fixture_is_rejected(
-    name: str, ontology: rdflib.Graph, all_shapes: rdflib.Graph
-) -> None:
+def test_broken_fixture_is_rejected(name: str, pyshacl_verdicts: PyshaclVerdicts) -> None:
     expect = EXPECTED[name]
-    results = validate_shacl(_fixture_graph(name, ontology), all_shapes)
+    results = pyshacl_verdicts.findings(FIXTURE_DIR / name)
     report = _show(results)
     assert results, f"{name} passed every shape"
     if expect.severity == "Violation":
@@ -249,18 +242,16 @@ def test_broken_fixture_is_rejected(
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SILENT_DIR.glob("*.ttl")))
 def test_a_fact_the_sources_may_not_state_is_never_required(
-    name: str, ontology: rdflib.Graph, all_shapes: rdflib.Graph
+    name: str, pyshacl_verdicts: PyshaclVerdicts
 ) -> None:
     """No shape may force a guess: an entity that lacks a value its sources can be silent
     about (a date, an issuer, a region, a kind, a field …) conforms."""
-    data = _with_ontology(_parse([VALID_FIXTURE, SILENT_DIR / name]), ontology)
-    results = validate_shacl(data, all_shapes)
+    results = pyshacl_verdicts.findings(SILENT_DIR / name)
     assert not results, _show(results)
 
 
-def test_minimal_valid_fixture_conforms(ontology: rdflib.Graph, all_shapes: rdflib.Graph) -> None:
-    data = _with_ontology(_parse([VALID_FIXTURE]), ontology)
-    results = validate_shacl(data, all_shapes)
+def test_minimal_valid_fixture_conforms(pyshacl_verdicts: PyshaclVerdicts) -> None:
+    results = pyshacl_verdicts.findings(VALID_FIXTURE)
     assert not results, _show(results)
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from pilotkg.cli import main
 from pilotkg.sources import parse_turtle
-from synth_support import load_synth
+from support.synth import load_synth
 
 synth = load_synth()
 

@@ -75,9 +75,8 @@ def test_the_ntriples_dump_is_in_line_order(release: Path) -> None:
 
 
 def test_checksums_match_the_files(release: Path) -> None:
-    listed = dict(
-        reversed(line.split("  ", 1)) for line in (release / "SHA256SUMS").read_text().splitlines()
-    )
+    lines = (release / "SHA256SUMS").read_text().splitlines()
+    listed = {name: digest for digest, name in (line.split("  ", 1) for line in lines)}
     files = files_of(release)
     assert set(listed) == set(files) - {"SHA256SUMS"}
     for name, digest in listed.items():
@@ -107,45 +106,47 @@ def test_rebuild_in_another_process_is_byte_identical(
     assert files_of(out) == files_of(release)
 
 
+def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions
+
+
+def _value(store: ox.Store, query: str) -> ox.Literal:
+    """The ``?n`` of the first row of ``query``."""
+    value = next(iter(_select(store, query)))["n"]
+    assert isinstance(value, ox.Literal)
+    return value
+
+
 def test_void_counts_triples_entities_and_wikidata_links(release: Path) -> None:
     void = to_store(graph_of(release / "void.ttl"))
     knowledge = to_store(graph_of(release / "pilotkg.nt.gz"))
     prefix = "PREFIX void: <http://rdfs.org/ns/void#> PREFIX owl: <http://www.w3.org/2002/07/owl#> "
-    triples = next(
-        iter(
-            void.query(
-                prefix + "SELECT ?n WHERE { <https://w3id.org/pilotkg/dataset> void:triples ?n }"
-            )
-        )
-    )["n"]
+    triples = _value(
+        void, prefix + "SELECT ?n WHERE { <https://w3id.org/pilotkg/dataset> void:triples ?n }"
+    )
     assert int(triples.value) == len(knowledge)
-    zones = next(
-        iter(
-            void.query(
-                prefix
-                + "SELECT ?n WHERE { ?p void:class <https://w3id.org/pilotkg/ontology#PilotZone> ; void:entities ?n }"
-            )
-        )
-    )["n"]
+    zones = _value(
+        void,
+        prefix
+        + "SELECT ?n WHERE { ?p void:class <https://w3id.org/pilotkg/ontology#PilotZone> ; void:entities ?n }",
+    )
     assert int(zones.value) == 29, "11 MIIT zones and 18 MOST zones"
-    same_as = next(
-        iter(
-            knowledge.query(
-                prefix
-                + 'SELECT (COUNT(*) AS ?n) WHERE { ?s owl:sameAs ?o FILTER(STRSTARTS(STR(?o), "http://www.wikidata.org/entity/")) }'
-            )
-        )
-    )["n"]
-    linked = next(
-        iter(
-            void.query(
-                prefix
-                + "SELECT ?n WHERE { ?l a void:Linkset ; void:linkPredicate owl:sameAs ; void:triples ?n }"
-            )
-        )
-    )["n"]
+    same_as = _value(
+        knowledge,
+        prefix
+        + 'SELECT (COUNT(*) AS ?n) WHERE { ?s owl:sameAs ?o FILTER(STRSTARTS(STR(?o), "http://www.wikidata.org/entity/")) }',
+    )
+    linked = _value(
+        void,
+        prefix
+        + "SELECT ?n WHERE { ?l a void:Linkset ; void:linkPredicate owl:sameAs ; void:triples ?n }",
+    )
     assert linked.value == same_as.value and int(linked.value) > 30
-    dumps = {r["d"].value for r in void.query(prefix + "SELECT ?d WHERE { ?x void:dataDump ?d }")}
+    dumps = {
+        r["d"].value for r in _select(void, prefix + "SELECT ?d WHERE { ?x void:dataDump ?d }")
+    }
     assert "https://w3id.org/pilotkg/dumps/pilotkg.ttl" in dumps and len(dumps) == 4
 
 

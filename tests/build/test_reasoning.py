@@ -15,7 +15,7 @@ from pilotkg.build.reasoning import (
     reasoning_input,
 )
 from pilotkg.sources import load_sources, parse_turtle
-from synth_support import load_synth
+from support.synth import load_synth
 
 PREFIXES = """@prefix pilot: <https://w3id.org/pilotkg/ontology#> .
 @prefix zone: <https://w3id.org/pilotkg/id/zone/> .

@@ -1,6 +1,6 @@
 """pilotkg.remote.client and ``pilotkg load`` without a real store: failure classification,
 retries, secrets, batching, and the atomic swap run against pyoxigraph standing in
-for the remote store. tests/test_load_virtuoso.py runs the same against Virtuoso."""
+for the remote store. tests/remote/test_load_virtuoso.py runs the same against Virtuoso."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ import pytest
 from click.testing import CliRunner
 from SPARQLWrapper import SPARQLExceptions as sparql_errors
 
-from conftest_virtuoso import free_port
 from pilotkg.cli import main
 from pilotkg.namespaces import XSD
 from pilotkg.queries import parse_query_file
@@ -48,8 +47,15 @@ from pilotkg.remote.loading import (
     remove_stale_staging,
     staging_started,
 )
-from pilotkg.remote.verify import compare_answers, compare_queries, group_concat_columns, term_key
-from sparql_endpoint import Behaviour, OxigraphEndpoint, recording, running
+from pilotkg.remote.verify import (
+    Row,
+    compare_answers,
+    compare_queries,
+    group_concat_columns,
+    term_key,
+)
+from support.sparql_endpoint import Behaviour, OxigraphEndpoint, recording, running
+from support.virtuoso import free_port
 
 GRAPH = "https://w3id.org/pilotkg/dataset"
 EX = "https://w3id.org/pilotkg/id/"
@@ -471,7 +477,7 @@ def test_terms_that_differ_compare_different(a: ox.Literal, b: ox.Literal) -> No
     assert term_key(a) != term_key(b)
 
 
-def rows(*values: ox.Literal) -> list[tuple[tuple[str, ox.Literal], ...]]:
+def rows(*values: ox.Literal | None) -> list[Row]:
     return [(("x", value),) for value in values]
 
 
@@ -494,7 +500,7 @@ def test_group_concat_results_compare_part_by_part() -> None:
     """SPARQL leaves GROUP_CONCAT's order to the store; pyoxigraph keeps a shared language
     tag and leaves an empty group unbound, where Virtuoso returns plain text and ""."""
     concatenated = {"x": "; "}
-    embedded = rows(ox.Literal("A; B", language="en"), None)  # type: ignore[arg-type]
+    embedded = rows(ox.Literal("A; B", language="en"), None)
     remote = rows(ox.Literal("B; A"), ox.Literal(""))
     comparison = compare_answers("q", embedded, remote, concatenated=concatenated)
     assert comparison.same and "2 differ only in the order" in comparison.as_text()
@@ -650,7 +656,7 @@ def test_the_default_graph_is_only_for_verifying(fixture_release: Path) -> None:
 
 
 # ---------------------------------------------------------------------- abandoned staging graphs
-# Over HTTP, against a real endpoint (tests/sparql_endpoint.py) on 127.0.0.1.
+# Over HTTP, against a real endpoint (tests/support/sparql_endpoint.py) on 127.0.0.1.
 
 OTHER_GRAPH = "https://example.org/another-dataset"
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""``pilotkg load`` against a real Virtuoso (the ``virtuoso`` fixture, conftest_virtuoso.py).
+"""``pilotkg load`` against a real Virtuoso (the ``virtuoso`` fixture, tests/support/virtuoso.py).
 
 Every test loads into a graph of its own and drops it afterwards, so the suite
 can share a developer's running instance without touching the graphs in it.
@@ -16,12 +16,12 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from conftest_virtuoso import Virtuoso
 from pilotkg.build import pipeline
 from pilotkg.cli import main
 from pilotkg.queries import Catalogue
@@ -43,8 +43,12 @@ from pilotkg.remote.loading import (
 )
 from pilotkg.remote.verify import compare_queries, term_key
 from pilotkg.sources import CHECKOUT_ROOT
+from support.paths import TEST_DATA
+from support.virtuoso import Virtuoso
 
-FIXTURE_SOURCES = Path(__file__).parent / "data" / "load"
+pytestmark = pytest.mark.virtuoso
+
+FIXTURE_SOURCES = TEST_DATA / "load"
 SKIPPED_CHECKS = ("shacl", "qc", "owl", "links")
 NO_WAIT = RetryPolicy(attempts=3, first_delay_s=0.0, sleep=lambda _s: None)
 
@@ -99,7 +103,7 @@ def staging_graphs(store: RemoteStore) -> list[str]:
         f'FILTER(CONTAINS(STR(?g), "{STAGING_SEGMENT}")) }}'
     )
     assert isinstance(answer, ox.QuerySolutions)
-    return [row["g"].value for row in answer]  # type: ignore[union-attr]
+    return [row["g"].value for row in answer]
 
 
 @pytest.fixture
@@ -275,6 +279,12 @@ class CuttingProxy:
             pass
 
 
+class ProxyFactory(Protocol):
+    """A :class:`CuttingProxy` in front of the test Virtuoso, closed after the test."""
+
+    def __call__(self, *, cut_after_bytes: int, then_cut: int = 0) -> CuttingProxy: ...
+
+
 def _reset(sock: socket.socket) -> None:
     """Close with an RST, as a dying network or store does, not a polite FIN."""
     try:
@@ -285,15 +295,15 @@ def _reset(sock: socket.socket) -> None:
 
 
 @pytest.fixture
-def proxy_factory(virtuoso: Virtuoso) -> Iterator[type[CuttingProxy]]:
+def proxy_factory(virtuoso: Virtuoso) -> Iterator[ProxyFactory]:
     proxies: list[CuttingProxy] = []
 
-    class Tracked(CuttingProxy):
-        def __init__(self, **options: int) -> None:
-            super().__init__(virtuoso.http_port, **options)
-            proxies.append(self)
+    def tracked(*, cut_after_bytes: int, then_cut: int = 0) -> CuttingProxy:
+        proxy = CuttingProxy(virtuoso.http_port, cut_after_bytes=cut_after_bytes, then_cut=then_cut)
+        proxies.append(proxy)
+        return proxy
 
-    yield Tracked
+    yield tracked
     for proxy in proxies:
         proxy.close()
 
@@ -310,7 +320,7 @@ NEW_BYTES = 600 * 160  # about the N-Triples size of synthetic(600)
 
 
 def test_a_connection_cut_mid_load_is_retried_and_the_load_completes(
-    virtuoso: Virtuoso, graph: str, proxy_factory: type[CuttingProxy]
+    virtuoso: Virtuoso, graph: str, proxy_factory: ProxyFactory
 ) -> None:
     direct = make_store(virtuoso)
     load_triples(direct, synthetic(40, tag="old"), graph=graph)
@@ -323,7 +333,7 @@ def test_a_connection_cut_mid_load_is_retried_and_the_load_completes(
 
 
 def test_an_outage_mid_load_keeps_the_target_and_removes_the_staging_graph(
-    virtuoso: Virtuoso, graph: str, proxy_factory: type[CuttingProxy]
+    virtuoso: Virtuoso, graph: str, proxy_factory: ProxyFactory
 ) -> None:
     direct = make_store(virtuoso)
     old = synthetic(40, tag="old")
@@ -426,7 +436,7 @@ def in_default_graph(store: RemoteStore, subject: str) -> int:
     answer = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ <{subject}> ?p ?o }}")
     assert isinstance(answer, ox.QuerySolutions)
     [row] = list(answer)
-    return int(row["n"].value)  # type: ignore[union-attr]
+    return int(row["n"].value)
 
 
 def staging_of(store: RemoteStore, target: str) -> list[str]:
@@ -500,7 +510,9 @@ def test_a_killed_load_leaves_duplicates_on_virtuoso_until_the_next_load_removes
     shows each triple twice, until a later load removes the abandoned staging graph."""
     direct = make_store(virtuoso)
     triples = entities(uuid.uuid4().hex)
-    entity = next(iter(triples)).subject.value
+    subject = next(iter(triples)).subject
+    assert isinstance(subject, ox.NamedNode)
+    entity = subject.value
     load_triples(direct, triples, graph=graph)  # the last load that went well
     release = write_release(triples, tmp_path / "release.nt")
     proxy = MoveHoldingProxy(virtuoso.http_port)
@@ -543,7 +555,9 @@ def test_an_old_staging_graph_on_virtuoso_is_removed_by_the_next_load(
 ) -> None:
     direct = make_store(virtuoso)
     triples = entities(uuid.uuid4().hex)
-    entity = next(iter(triples)).subject.value
+    subject = next(iter(triples)).subject
+    assert isinstance(subject, ox.NamedNode)
+    entity = subject.value
     load_triples(direct, triples, graph=graph)
     abandoned = new_staging_graph(graph, now=LONG_AGO)
     direct.upload(abandoned, sorted(triples, key=str))  # what a killed load leaves

@@ -1,4 +1,6 @@
-"""Shared fixtures: the checkout's source folder, copies of it to break, and one checked release."""
+"""Shared fixtures: the checkout's source folder, copies of it to break, and one checked release.
+
+A plugin registered by ``tests/conftest.py``."""
 
 from __future__ import annotations
 
@@ -7,11 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest_virtuoso import virtuoso  # noqa: F401  (the remote-loading tests' fixture)
 from pilotkg.build import pipeline
 from pilotkg.sources import CHECKOUT_ROOT
-
-TEST_DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ It uses the instance already answering on ``$VIRTUOSO_HTTP_PORT`` (default 8890)
 else starts a private one with ``scripts/virtuoso.sh start`` on free ports in a
 temporary folder, and stops what it started. Without Virtuoso the tests skip on
 a developer's machine and fail in CI (``CI`` set), where a skip would hide that
-the remote loader went untested. Imported by ``conftest.py``.
+the remote loader went untested. Registered as a plugin by ``tests/conftest.py``.
 
 The tests write as ``dba``/``dba`` (a fresh database's account, digest
 authentication) and, for the tests that count connections, anonymously:
@@ -24,7 +24,9 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "virtuoso.sh"
+from support.paths import PROJECT
+
+SCRIPT = PROJECT / "scripts" / "virtuoso.sh"
 PACKAGED_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 START_TIMEOUT_S = 120
 

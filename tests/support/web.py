@@ -3,7 +3,7 @@
 The release is built once per test session from the project's own ontology/,
 shapes/ and queries/ with the small data subset in ``tests/data/web/data``
 (checks skipped: the subset's links dangle). The fixtures that use
-these helpers are in ``web_fixtures.py``.
+these helpers are in ``support/web_fixtures.py``.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ import time
 from pathlib import Path
 
 import httpx
+import httpx2
 
 from pilotkg.build import pipeline
 from pilotkg.web.settings import Settings
+from support.paths import PROJECT, TEST_DATA
 
-FIXTURE_DATA = Path(__file__).parent / "data" / "web" / "data"
-PROJECT = Path(__file__).resolve().parents[1]
+FIXTURE_DATA = TEST_DATA / "web" / "data"
 SKIP_ALL = ("shacl", "qc", "owl", "links")
 #: Small limits so that the limit tests run fast; the same for both kinds of server.
 TEST_SETTINGS = (
@@ -36,6 +37,9 @@ TEST_SETTINGS = (
     ("query_workers", "2"),
     ("header_timeout_s", "3"),
 )
+#: An answer as the web tests read it: httpx's (``httpx.get`` to a real server) or httpx2's
+#: (starlette's TestClient, the in-process ``web_client``); the two have the same interface.
+AnyResponse = httpx.Response | httpx2.Response
 #: A query that runs for hours on any graph of a few hundred triples: a four-way cross join.
 RUNAWAY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 

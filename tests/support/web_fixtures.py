@@ -1,4 +1,4 @@
-"""The shared fixtures of the web tests, loaded with ``pytest_plugins = ["web_fixtures"]``.
+"""The shared fixtures of the web tests, a plugin registered by ``tests/conftest.py``.
 
 A plugin rather than imports, so that each fixture exists once per session:
 one in-process app, and one real server (``pilotkg serve`` on a free port of
@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from pilotkg.web.app import create_app
-from web_support import LiveServer, make_settings
+from support.web import LiveServer, make_settings
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,10 @@ import pyoxigraph as ox
 import pytest
 
 from pilotkg.web.workers import Job, QueryPool
-from web_support import Listener, LiveServer, built_source
+from support.paths import PROJECT
+from support.web import Listener, LiveServer, built_source
+
+pytestmark = pytest.mark.slow  # real servers, floods and runaway queries
 
 LOOKUP = "ASK { <https://w3id.org/pilotkg/id/zone/shenzhen> ?p ?o }"
 #: Runs until the time limit on any graph of a few hundred triples (a four-way cross join).
@@ -411,7 +414,7 @@ def test_a_sealed_worker_survives_nesting_the_guard_would_refuse(worker_store: P
 def test_64_clients_mixing_pages_and_sparql_get_no_errors() -> None:
     """Bounded load on loopback: 32 page clients and 32 lookup clients for 8 s. Every answer is
     a 200 (the per-client limit is off: all 64 clients share one address here)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    sys.path.insert(0, str(PROJECT / "scripts"))
     from bench_serve import _mix
 
     with LiveServer((("max_client_queries", "0"),)) as loaded:

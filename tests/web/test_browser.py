@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, Route, expect, sync_playwright
 
-from web_support import LiveServer
+from support.web import LiveServer
 
-pytest_plugins = ["web_fixtures"]  # the shared fixtures: live_server
+pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: live_server
+pytestmark = pytest.mark.browser
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 DIALOGS: dict[int, list[str]] = {}  # alert()/confirm() messages seen by each page
@@ -59,7 +60,12 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     tab.route("**/*", only_local)
     tab.set_default_timeout(15_000)
     dialogs: list[str] = []
-    tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    tab.on("dialog", dismiss)
     tab.evaluate("0")  # a live page before the tests' own navigation
     DIALOGS[id(tab)] = dialogs
     yield tab

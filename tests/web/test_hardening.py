@@ -34,13 +34,14 @@ from pilotkg.web.security import (
     YASGUI_URL,
     YASGUI_VERSION,
 )
-from web_support import TEST_SETTINGS, LiveServer, free_port, make_settings
+from support.paths import PROJECT
+from support.web import TEST_SETTINGS, AnyResponse, LiveServer, free_port, make_settings
 
-pytest_plugins = ["web_fixtures"]  # the shared fixtures: web_client, live_server
+pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: web_client, live_server
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 EVIL = "evil.example"
-STATIC = Path(__file__).resolve().parents[1] / "src" / "pilotkg" / "web" / "static"
+STATIC = PROJECT / "src" / "pilotkg" / "web" / "static"
 
 
 def hrefs(page: str) -> list[str]:
@@ -145,7 +146,7 @@ def test_a_path_naming_another_host_never_becomes_a_link_on_the_real_server(
 # --- 3. security headers ------------------------------------------------------------------------
 
 
-def policy(response: httpx.Response) -> dict[str, list[str]]:
+def policy(response: AnyResponse) -> dict[str, list[str]]:
     """The Content-Security-Policy of a response as ``{directive: [sources]}``."""
     header = response.headers.get("content-security-policy", "")
     out: dict[str, list[str]] = {}
@@ -156,7 +157,7 @@ def policy(response: httpx.Response) -> dict[str, list[str]]:
     return out
 
 
-def check_security_headers(response: httpx.Response) -> None:
+def check_security_headers(response: AnyResponse) -> None:
     csp = policy(response)
     assert csp.get("default-src") == ["'self'"]
     assert "'self'" in csp["script-src"] and "'self'" in csp["style-src"]
@@ -500,7 +501,7 @@ RECORD_VIOLATIONS = (
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's headless Chromium (never downloaded), as in test_web_browser."""
+    """Debian's headless Chromium (never downloaded), as in tests/web/test_browser.py."""
     path = next((c for c in CHROMIUM_CANDIDATES if Path(c).is_file()), None)
     if path is None:
         pytest.fail(
@@ -531,6 +532,7 @@ def offline_tab(browser: Browser, server: LiveServer, cdn: Callable[[Route], Non
     return tab
 
 
+@pytest.mark.browser
 def test_pages_keep_their_styles_under_the_policy(
     browser: Browser, live_server: LiveServer
 ) -> None:
@@ -547,6 +549,7 @@ def test_pages_keep_their_styles_under_the_policy(
     tab.context.close()
 
 
+@pytest.mark.browser
 def test_a_changed_yasgui_file_is_refused(browser: Browser, live_server: LiveServer) -> None:
     """The CDN answers with other bytes (``window.__tampered = true``): with the pinned hash
     the browser refuses the script, and the plain query form stays."""

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from pilotkg.formats import FORMATS, GRAPH_FORMATS, RESULTS_FORMATS, Format
 
-pytest_plugins = ["web_fixtures"]  # the shared fixtures: web_client
+pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: web_client
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 SELECT = (
@@ -36,7 +36,7 @@ ACCEPT_TABLE = [
     ("/id/zone/shenzhen", "*/*", "text/html"),
     ("/id/zone/shenzhen", None, "text/html"),
     ("/id/zone/shenzhen", "text/turtle", "text/turtle"),
-    ("/id/zone/shenzhen", "application/x-turtle", "text/turtle"),
+    ("/id/zone/shenzhen", "application/x-turtle", "application/x-turtle"),
     ("/id/zone/shenzhen", "application/n-triples", "application/n-triples"),
     ("/id/zone/shenzhen", "application/ld+json", "application/ld+json"),
     ("/id/zone/shenzhen", "application/rdf+xml", "application/rdf+xml"),
@@ -63,7 +63,7 @@ ACCEPT_TABLE = [
         "application/sparql-results+json",
         "application/sparql-results+json",
     ),
-    (f"/sparql?query={q(SELECT)}", "application/json", "application/sparql-results+json"),
+    (f"/sparql?query={q(SELECT)}", "application/json", "application/json"),
     (
         f"/sparql?query={q(SELECT)}",
         "application/sparql-results+xml",
@@ -79,7 +79,7 @@ ACCEPT_TABLE = [
         None,
         "text/tab-separated-values",
     ),
-    (f"/sparql?query={q(SELECT)}&format=pdf", None, 406),
+    (f"/sparql?query={q(SELECT)}&format=pdf", None, "application/sparql-results+json"),
     (f"/sparql?query={q(ASK)}", "application/sparql-results+xml", "application/sparql-results+xml"),
     (f"/sparql?query={q(ASK)}", None, "application/sparql-results+json"),
     (f"/sparql?query={q(CONSTRUCT)}", None, "text/turtle"),
@@ -87,7 +87,7 @@ ACCEPT_TABLE = [
     (f"/sparql?query={q(CONSTRUCT)}", "application/ld+json", "application/ld+json"),
     (f"/sparql?query={q(CONSTRUCT)}", "application/rdf+xml", "application/rdf+xml"),
     (f"/sparql?query={q(CONSTRUCT)}", BROWSER, "text/html"),
-    (f"/sparql?query={q(CONSTRUCT)}", "application/sparql-results+json", 406),
+    (f"/sparql?query={q(CONSTRUCT)}", "application/sparql-results+json", "application/ld+json"),
     ("/sparql", BROWSER, "text/html"),
     ("/sparql", "text/turtle", "text/turtle"),
     ("/sparql", "application/ld+json", "application/ld+json"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from xml.dom.minidom import Document
 
 import httpx
 import pytest
@@ -11,9 +12,9 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, RDFXML, TURTLE, XML, SPARQLWrapper
 
-from web_support import RUNAWAY_QUERY, TEST_SETTINGS, Listener, LiveServer
+from support.web import RUNAWAY_QUERY, TEST_SETTINGS, Listener, LiveServer
 
-pytest_plugins = ["web_fixtures"]  # the shared fixtures: live_server
+pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: live_server
 
 PILOT = rdflib.Namespace("https://w3id.org/pilotkg/ontology#")
 ZONES = "PREFIX pilot: <https://w3id.org/pilotkg/ontology#> SELECT ?zone WHERE { ?zone a pilot:PilotZone } ORDER BY ?zone"
@@ -30,15 +31,19 @@ def wrapper(server: LiveServer, query: str, fmt: str = JSON, method: str = "GET"
 
 def test_sparqlwrapper_select_ask_construct(live_server: LiveServer) -> None:
     for method in ("GET", "POST"):
-        rows = wrapper(live_server, ZONES, JSON, method).queryAndConvert()["results"]["bindings"]  # type: ignore[index]
+        results = wrapper(live_server, ZONES, JSON, method).queryAndConvert()
+        assert isinstance(results, dict)
+        rows = results["results"]["bindings"]
         assert len(rows) == 4 and rows[-1]["zone"]["value"].endswith("/zone/shenzhen")
     xml = wrapper(live_server, ZONES, XML).queryAndConvert()
-    assert len(xml.getElementsByTagName("result")) == 4  # type: ignore[union-attr]
+    assert isinstance(xml, Document) and len(xml.getElementsByTagName("result")) == 4
     csv = wrapper(live_server, ZONES, CSV).queryAndConvert()
-    assert csv.decode().splitlines()[0] == "zone"  # type: ignore[union-attr]
-    assert wrapper(live_server, "ASK { ?s ?p ?o }").queryAndConvert()["boolean"] is True  # type: ignore[index]
+    assert isinstance(csv, bytes) and csv.decode().splitlines()[0] == "zone"
+    ask = wrapper(live_server, "ASK { ?s ?p ?o }").queryAndConvert()
+    assert isinstance(ask, dict) and ask["boolean"] is True
     construct = "CONSTRUCT WHERE { <https://w3id.org/pilotkg/id/zone/shenzhen> ?p ?o }"
     turtle = wrapper(live_server, construct, TURTLE).queryAndConvert()
+    assert isinstance(turtle, bytes | str)
     assert len(rdflib.Graph().parse(data=turtle, format="turtle")) > 10
     graph = wrapper(live_server, construct, RDFXML).queryAndConvert()  # converted by SPARQLWrapper
     assert isinstance(graph, rdflib.Graph) and len(graph) > 10
@@ -60,6 +65,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks
 
 
+@pytest.mark.slow
 def test_runaway_query_is_really_stopped(live_server: LiveServer) -> None:
     started = time.monotonic()
     response = httpx.post(
@@ -82,6 +88,7 @@ def test_runaway_query_is_really_stopped(live_server: LiveServer) -> None:
     assert not busy, f"worker processes still busy after the timeout: {busy}"
 
 
+@pytest.mark.slow
 def test_timeouts_do_not_use_up_the_workers(live_server: LiveServer) -> None:
     for _ in range(3):
         response = httpx.get(

@@ -19,14 +19,16 @@ from pilotkg.build.pipeline import ensure_release
 from pilotkg.cli import main
 from pilotkg.errors import UsageError
 from pilotkg.release import Release
+from pilotkg.sparqltext import form_of, tokens
 from pilotkg.web.app import create_app
-from pilotkg.web.guard import form_of, judge, service_targets, tokens
+from pilotkg.web.guard import judge, service_targets
 from pilotkg.web.settings import Settings
 from pilotkg.web.stores import open_stores
 from pilotkg.web.workers import Job, execute
-from web_support import SKIP_ALL, built_source, make_settings
+from support.paths import PROJECT
+from support.web import SKIP_ALL, built_source, make_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT
 
 
 def test_every_setting_is_documented_in_the_settings_table() -> None:

@@ -14,7 +14,7 @@ from pilotkg.wikidata.check import check_links
 from pilotkg.wikidata.client import SparqlClient
 from pilotkg.wikidata.labels import KINDS
 from pilotkg.wikidata.local import read_entities
-from test_wikidata_endpoint import (
+from support.wikidata_endpoint import (
     WIKIDATA_DATA,
     FixtureEndpoint,
     closed_port_url,

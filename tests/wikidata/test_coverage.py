@@ -25,7 +25,7 @@ from pilotkg.namespaces import ID, OWL, SKOS
 from pilotkg.sources import CHECKOUT_ROOT, load_sources
 from pilotkg.wikidata.labels import KINDS
 from pilotkg.wikidata.local import Link, LocalEntity, read_entities, shared_items
-from test_wikidata_endpoint import WIKIDATA_DATA
+from support.wikidata_endpoint import WIKIDATA_DATA
 
 SHEET = WIKIDATA_DATA / "wikidata.csv"
 

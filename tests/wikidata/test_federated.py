@@ -18,7 +18,7 @@ from pilotkg.federation import restrict_service, retarget_service
 from pilotkg.namespaces import WIKIDATA_ENTITY
 from pilotkg.queries import Catalogue
 from pilotkg.sources import CHECKOUT_ROOT, load_sources
-from test_wikidata_endpoint import WIKIDATA_DATA, FixtureEndpoint, fixture_store
+from support.wikidata_endpoint import WIKIDATA_DATA, FixtureEndpoint, fixture_store
 
 CATALOGUE = Catalogue(CHECKOUT_ROOT / "queries")
 REGION = "https://w3id.org/pilotkg/id/region/"

@@ -26,7 +26,7 @@ from pilotkg.wikidata.labels import (
     normalise_label,
     qid_of,
 )
-from test_wikidata_endpoint import FixtureEndpoint, closed_port_url, fixture_store, make_source
+from support.wikidata_endpoint import FixtureEndpoint, closed_port_url, fixture_store, make_source
 
 ASK = "ASK { <http://www.wikidata.org/entity/Q42622> ?p ?o }"
 

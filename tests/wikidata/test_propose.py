@@ -16,7 +16,7 @@ from pilotkg.namespaces import OWL, RDFS
 from pilotkg.wikidata.items import ItemFacts
 from pilotkg.wikidata.local import LocalEntity
 from pilotkg.wikidata.propose import AMBIGUOUS, PROPOSED, UNSUITABLE, WEAKER, Candidate, decide
-from test_wikidata_endpoint import FixtureEndpoint, fixture_store, make_source
+from support.wikidata_endpoint import FixtureEndpoint, fixture_store, make_source
 
 
 @pytest.fixture(scope="module")

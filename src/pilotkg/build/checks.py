@@ -22,7 +22,7 @@ SHACL has two engines that must agree:
 
 ``run_checks`` uses ``turbo`` (or the engine named by ``PILOTKG_SHACL_ENGINE``).
 That is safe only while both engines give the same results:
-``tests/test_shacl_engines.py`` runs both on every fixture of
+``tests/build/test_shacl_engines.py`` runs both on every fixture of
 ``tests/data/shapes/`` and on synthetic graphs with planted violations, and
 requires identical conformance and identical (focus node, path, component)
 results. Set ``PILOTKG_SHACL_ENGINE=pyshacl`` to check with the reference.
@@ -183,7 +183,7 @@ def validate_shacl_turbo(data: ox.Store, shapes: list[ox.Triple]) -> list[Findin
     ``sh:in`` results. The native validation releases the GIL, which lets
     ``start_checks`` run it beside the other checks. pyproject pins
     ``pyshacl-turbo<0.7`` because ``Input`` is not in its ``__all__``;
-    ``tests/test_shacl_engines.py`` catches any drift from pyshacl.
+    ``tests/build/test_shacl_engines.py`` catches any drift from pyshacl.
     """
     # native; imported only when used
     from pyshacl_turbo import compile_shapes
