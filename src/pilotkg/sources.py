@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,9 +148,15 @@ def _parser_overflow(shown: str, path: Path, error: MemoryError) -> SourceError:
 
 def parse_turtle(path: Path, *, shown: str | None = None) -> list[ox.Triple]:
     """All triples of one Turtle file; a syntax error raises SourceError naming file:line:column."""
-    shown = shown or str(path)
-    try:
+    with _parse_errors(shown or str(path), path):
         return [quad.triple for quad in ox.parse(path=os.fspath(path), format=ox.RdfFormat.TURTLE)]
+
+
+@contextmanager
+def _parse_errors(shown: str, path: Path) -> Iterator[None]:
+    """The parser's errors on ``path`` as one SourceError naming ``shown`` (file:line:column)."""
+    try:
+        yield
     except SyntaxError as error:
         raise SourceError(_format_syntax_error(shown, error)) from error
     except MemoryError as error:
@@ -231,15 +238,8 @@ def _load_into(store: ox.Store, tree: SourceTree, paths: Iterable[Path]) -> None
     peaked no higher.
     """
     for path in paths:
-        shown = tree.relative(path)
-        try:
+        with _parse_errors(tree.relative(path), path):
             store.load(path=os.fspath(path), format=ox.RdfFormat.TURTLE, to_graph=ox.DefaultGraph())
-        except SyntaxError as error:
-            raise SourceError(_format_syntax_error(shown, error)) from error
-        except MemoryError as error:
-            raise _parser_overflow(shown, path, error) from error
-        except OSError as error:
-            raise SourceError(f"{shown}: cannot read: {error.strerror}") from error
 
 
 _LONG_TERMS = """SELECT ?s ?p ?o WHERE {{ ?s ?p ?o FILTER(
