@@ -29,8 +29,8 @@ import pyoxigraph as ox
 
 from .errors import QueryError
 from .federation import pin_linked_items
-from .namespaces import XSD
-from .sparqltext import nesting_depth, where_group
+from .namespaces import DATASET_IRI, XSD
+from .sparqltext import iri_value, nesting_depth, tokens, where_group
 
 PARAM_TYPES: dict[str, str] = {
     "iri": "an IRI such as https://w3id.org/pilotkg/id/region/shenzhen",
@@ -158,6 +158,32 @@ def engine_errors(canned: CannedQuery) -> Iterator[None]:
         raise QueryError(f"query {canned.name} failed: {error}") from error
 
 
+def dataset_graphs(
+    text: str, default_graphs: tuple[str, ...] = ()
+) -> list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None:
+    """The default graph to give the engine for ``text``, or None to leave it to the query.
+
+    The service description (and the README) name our data by the dataset IRI, and
+    ``pilotkg load`` users write ``FROM <https://w3id.org/pilotkg/dataset>`` against their
+    own store; the embedded store keeps the data in its default graph, where that IRI
+    would find an empty named graph. So the dataset IRI, given as ``default-graph-uri``
+    or as the only IRI of a query's ``FROM`` (with no ``FROM NAMED``), means the default
+    graph, and the same query gives the same answer here and there.
+    """
+    if default_graphs:
+        return [ox.DefaultGraph() if g == DATASET_IRI else ox.NamedNode(g) for g in default_graphs]
+    froms: list[str] = []
+    toks = tokens(text)
+    for index, token in enumerate(toks[:-1]):
+        if token.is_keyword("from"):
+            following = toks[index + 1]
+            if following.is_keyword("named"):
+                return None
+            if following.kind == "iri":
+                froms.append(iri_value(following))
+    return [ox.DefaultGraph()] if froms and set(froms) == {DATASET_IRI} else None
+
+
 def run(store: ox.Store, canned: CannedQuery, values: Mapping[str, str] | None = None) -> Results:
     """``canned`` with ``values`` (see ``prepare``) run on ``store``; QueryError for a bad
     value, a text the engine rejects, or a SERVICE call that fails (read the results
@@ -165,7 +191,7 @@ def run(store: ox.Store, canned: CannedQuery, values: Mapping[str, str] | None =
     """
     text = prepare(canned, values, store)
     with engine_errors(canned):
-        return store.query(text)
+        return store.query(text, default_graph=dataset_graphs(text))
 
 
 #: How deep ``{ }``, ``( )`` and ``[ ]`` may nest in a query. The engines parse SPARQL

@@ -11,6 +11,7 @@ mount anywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from starlette.datastructures import QueryParams
@@ -101,6 +102,16 @@ class Read:
     form: QueryParams | None = None
 
 
+def _is_utf8(query_string: bytes) -> bool:
+    """Whether every percent-decoded name and value of a query string is valid UTF-8
+    (Starlette replaces bad bytes silently, which would change the query)."""
+    try:
+        parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 async def _read_query(request: Request, site: Site) -> Read | Response:
     """The query text and graphs of a GET or POST, or an error Response."""
     params = request.query_params
@@ -108,6 +119,8 @@ async def _read_query(request: Request, site: Site) -> Read | Response:
     if "update" in params:
         return site.error(request, 403, _UPDATE_REFUSED)
     if request.method in ("GET", "HEAD"):
+        if not _is_utf8(request.scope.get("query_string", b"")):
+            return site.error(request, 400, "The request is not valid UTF-8.")
         queries = params.getlist("query")
         default, named = _graph_parameters(params)
     else:
@@ -130,11 +143,13 @@ async def _read_query(request: Request, site: Site) -> Read | Response:
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return site.error(request, 400, "The request body is not valid UTF-8.")
+            return site.error(request, 400, "The request is not valid UTF-8.")
         if content_type == "application/sparql-query":
             queries = [text]
             default, named = _graph_parameters(params)
         else:
+            if not _is_utf8(body):
+                return site.error(request, 400, "The request is not valid UTF-8.")
             form = QueryParams(text)
             if "update" in form:
                 return site.error(request, 403, _UPDATE_REFUSED)

@@ -47,6 +47,7 @@ import pyoxigraph as ox
 
 from ..formats import by_name, serialize
 from ..namespaces import PREFIXES
+from ..queries import dataset_graphs
 from . import sandbox
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -160,7 +161,7 @@ def execute(store: ox.Store, job: Job) -> Outcome:
         results = store.query(
             job.query,
             prefixes=PREFIXES,
-            default_graph=[ox.NamedNode(g) for g in job.default_graphs] or None,
+            default_graph=dataset_graphs(job.query, job.default_graphs),
             named_graphs=[ox.NamedNode(g) for g in job.named_graphs] or None,
         )
         if job.check_only:  # the engine reads what the guard could not: refuse, never run it
