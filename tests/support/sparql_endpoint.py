@@ -53,7 +53,26 @@ class Behaviour:
     release: threading.Event = field(default_factory=threading.Event)
 
 
-class OxigraphEndpoint:
+class _LoopbackServer:
+    """A threaded HTTP server on a free port of 127.0.0.1, for the test endpoints below."""
+
+    def _serve(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def _shut_down(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class OxigraphEndpoint(_LoopbackServer):
     """``/sparql`` (query and update) and ``/store`` (Graph Store POST) over one ``ox.Store``."""
 
     def __init__(self, behaviour: Behaviour | None = None) -> None:
@@ -66,14 +85,7 @@ class OxigraphEndpoint:
         class Handler(_Handler):
             owner = endpoint
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._serve(Handler)
 
     @property
     def sparql(self) -> str:
@@ -85,9 +97,7 @@ class OxigraphEndpoint:
 
     def stop(self) -> None:
         self.behaviour.release.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._shut_down()
 
     def graph(self, iri: str) -> set[ox.Triple]:
         return {q.triple for q in self.db.quads_for_pattern(None, None, None, ox.NamedNode(iri))}
@@ -210,7 +220,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass  # the client is gone (a killed load): nothing to tell it
 
 
-class HeaderRecorder:
+class HeaderRecorder(_LoopbackServer):
     """A listener that only records what reaches it, and asks for digest credentials
     (as a hostile server would) so that a client willing to send them would."""
 
@@ -234,14 +244,7 @@ class HeaderRecorder:
 
             do_GET = do_POST = _record
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._serve(Handler)
 
     def authorizations(self) -> list[str]:
         return [
@@ -250,9 +253,7 @@ class HeaderRecorder:
         ]  # fmt: skip
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._shut_down()
 
 
 @contextmanager
