@@ -344,6 +344,18 @@ def test_an_out_folder_that_holds_no_release_is_refused(two_releases: Path, tmp_
     assert beside(out) == {"documents"} and files_of(out) == {"notes.txt": b"mine"}
 
 
+def test_an_out_folder_that_cannot_be_made_is_one_line(two_releases: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(_sources(two_releases)), "--out", str(blocker / "dist")]
+    )
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("·")]
+    assert len(errors) == 1 and "cannot create" in errors[0], errors
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_a_second_build_at_the_same_path_is_refused_while_one_runs(
     two_releases: Path, tmp_path: Path
 ) -> None:

@@ -353,7 +353,12 @@ def staged_release(out_dir: Path) -> Iterator[Path]:
     """
     release = ReleasePath.of(out_dir)
     release.check_replaceable()
-    release.folder.mkdir(parents=True, exist_ok=True)
+    try:
+        release.folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(
+            f"--out {out_dir}: cannot create {error.filename or release.folder}: {error.strerror}"
+        ) from None
     with _locked(release.folder):
         recover(release)
         while True:

@@ -78,6 +78,16 @@ def test_with_settings_parses_and_rejects() -> None:
         base.with_settings([("query_timeout_s", "soon")])
     with pytest.raises(UsageError, match="above 0"):
         base.with_settings([("query_workers", "0")])
+    for value in ("nan", "inf"):  # a time limit that never fires is no limit
+        with pytest.raises(UsageError, match="above 0"):
+            base.with_settings([("query_timeout_s", value)])
+    with pytest.raises(UsageError, match="of 0 or more"):
+        base.with_settings([("query_memory_mb", "-1")])
+    assert base.with_settings([("query_memory_mb", "0")]).query_memory_mb == 0
+    with pytest.raises(UsageError, match="expected an http"):
+        base.with_settings([("service_allowlist", "notaurl")])
+    with pytest.raises(UsageError, match="expected a network"):
+        base.with_settings([("service_private_networks", "10.0.0.0/99")])
 
 
 def test_serve_get_answers_one_request_in_process() -> None:

@@ -78,10 +78,10 @@ def serve_command(prepare_release: PrepareRelease) -> click.Command:
             return
         source_dir = find_source_dir(source)
         release_dir = default_release_dir(source_dir)
-        prepare_release(source_dir, release_dir, skip)
-        settings = Settings(
+        settings = Settings(  # a bad setting is refused before any rebuild
             release_dir=release_dir, source_dir=source_dir, store_dir=store, base_url=base_url
         ).with_settings(setting_pairs)
+        prepare_release(source_dir, release_dir, skip)
 
         from .app import create_app  # the web stack loads only for the commands that need it
 

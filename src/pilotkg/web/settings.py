@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
 from ..namespaces import WIKIDATA_SPARQL
+from .guard import normalise_endpoint
 
 
 def _tunable(default: Any, doc: str) -> Any:
@@ -145,14 +147,8 @@ def _convert(name: str, raw: str, default: Any) -> Any:
     """``raw`` as the type of ``default``; numbers must not be negative."""
     if isinstance(default, tuple):
         parts = tuple(part.strip() for part in raw.replace(" ", ",").split(",") if part.strip())
-        if name == "service_private_networks":
-            for part in parts:
-                try:
-                    ipaddress.ip_network(part, strict=False)
-                except ValueError:
-                    raise UsageError(
-                        f"--setting {name} {part!r}: expected a network such as 10.0.0.0/8"
-                    ) from None
+        for part in parts:
+            _check_part(name, part)
         return parts
     if isinstance(default, str):
         return raw
@@ -161,12 +157,27 @@ def _convert(name: str, raw: str, default: Any) -> Any:
         value = int(raw) if isinstance(default, int) else float(raw)
     except ValueError:
         raise UsageError(f"--setting {name} {raw!r}: expected {kind}") from None
-    if value < 0 or (
-        value == 0
-        and name in {"query_timeout_s", "query_workers", "quick_query_s", "header_timeout_s"}
-    ):
-        raise UsageError(f"--setting {name} {raw!r}: expected {kind} above 0")
+    positive = name in {"query_timeout_s", "query_workers", "quick_query_s", "header_timeout_s"}
+    if not math.isfinite(value) or value < 0 or (value == 0 and positive):
+        bound = "above 0" if positive else "of 0 or more"
+        raise UsageError(f"--setting {name} {raw!r}: expected {kind} {bound}")
     return value
+
+
+def _check_part(name: str, part: str) -> None:
+    """UsageError when one entry of a list setting is not what the setting takes."""
+    if name == "service_private_networks":
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise UsageError(
+                f"--setting {name} {part!r}: expected a network such as 10.0.0.0/8"
+            ) from None
+    elif name == "service_allowlist" and normalise_endpoint(part) is None:
+        raise UsageError(
+            f"--setting {name} {part!r}: expected an http(s) endpoint such as "
+            "https://query.wikidata.org/sparql"
+        )
 
 
 def settings_table() -> str:
