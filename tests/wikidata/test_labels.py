@@ -12,13 +12,12 @@ from click.testing import CliRunner
 
 from pilotkg.cli import main
 from pilotkg.errors import QueryError
-from pilotkg.federation import retarget_service
+from pilotkg.federation import DEFAULT_ENDPOINT, retarget_service
 from pilotkg.queries import Catalogue
 from pilotkg.sources import CHECKOUT_ROOT
 from pilotkg.wikidata import labels as wikidata
 from pilotkg.wikidata.client import SparqlClient, cache_key
 from pilotkg.wikidata.labels import (
-    DEFAULT_ENDPOINT,
     USER_AGENT,
     EndpointError,
     kind_of,

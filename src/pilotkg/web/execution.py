@@ -191,13 +191,6 @@ async def answer(
 
 async def _refusal(request: Request, site: Site, verdict: Verdict) -> Response | None:
     """The error Response for a query the guard (or the egress check) refuses, else None."""
-    if verdict.form == "update":
-        return site.error(
-            request,
-            403,
-            "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR …) is refused. "
-            "Download the dumps under /dumps/ to change a copy of the data.",
-        )
     if verdict.status:
         return site.error(request, verdict.status, verdict.message)
     if verdict.lane == "federated":

@@ -101,7 +101,14 @@ def judge(
     """The guard's decision on ``text`` (see the module's docstring for the rules)."""
     form = form_of(text)
     if form == "update":
-        return Verdict(form, status=403, message="update")
+        return Verdict(
+            form,
+            status=403,
+            message=(
+                "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR …) is "
+                "refused. Download the dumps under /dumps/ to change a copy of the data."
+            ),
+        )
     depth, _ = nesting_depth(text)
     if depth > max_depth:
         return Verdict(
@@ -109,7 +116,7 @@ def judge(
             status=400,
             message=(
                 f"The query nests groups, lists or brackets {depth} levels deep; "
-                f"at most {max_depth} are accepted."
+                f"at most {max_depth} are accepted (setting max_query_nesting_levels)."
             ),
         )
     decoded = unescape(text)

@@ -155,6 +155,16 @@ def _term_bytes(term: Term | None) -> int:
     return len(term.value) + 16
 
 
+def _out_of_memory() -> Outcome:
+    return Outcome(
+        422,
+        message=(
+            "The query needed more memory than a query may take (setting query_memory_mb), "
+            "so it was stopped. Narrow it, or add LIMIT."
+        ),
+    )
+
+
 def execute(store: ox.Store, job: Job) -> Outcome:
     """Run ``job`` on ``store`` and serialise its result; errors become an Outcome."""
     try:
@@ -174,9 +184,7 @@ def execute(store: ox.Store, job: Job) -> Outcome:
             return Outcome(403, message=job.check_only)
         return Outcome(502, message="A SERVICE call failed: the remote endpoint did not answer.")
     except MemoryError:
-        return Outcome(
-            422, message="The query needs more memory than setting query_memory_mb allows."
-        )
+        return _out_of_memory()
     except (RuntimeError, ValueError, TypeError) as error:
         return Outcome(400, message=f"The query could not be evaluated: {error}")
 
@@ -433,14 +441,8 @@ class _Dispatcher:
         self.pool.deaths.append((job.digest, code))
         log.error("query worker died (exit code %s) running query %s", code, job.digest)
         self._restart()
-        if code == -signal.SIGABRT:
-            return Outcome(
-                422,
-                message=(
-                    "The query needed more memory than a query may take (setting "
-                    "query_memory_mb), so it was stopped. Narrow it, or add LIMIT."
-                ),
-            )
+        if code == -signal.SIGABRT:  # the engine aborts when an allocation fails
+            return _out_of_memory()
         return Outcome(
             503,
             message=f"The query worker stopped unexpectedly (query {job.digest}); try again.",

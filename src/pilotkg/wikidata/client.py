@@ -22,7 +22,8 @@ import pyoxigraph as ox
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-from .labels import DEFAULT_ENDPOINT, USER_AGENT, EndpointError
+from ..federation import DEFAULT_ENDPOINT
+from .labels import USER_AGENT, EndpointError
 
 #: Where answers are kept unless ``--cache-dir`` says otherwise (relative to the working directory).
 DEFAULT_CACHE_DIR = Path(".cache") / "wikidata"

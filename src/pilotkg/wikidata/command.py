@@ -14,11 +14,12 @@ from pathlib import Path
 import click
 
 from ..errors import CheckFailed, UsageError
+from ..federation import DEFAULT_ENDPOINT
 from ..options import progress, source_option
 from ..sources import find_source_dir, load_sources
 from .check import check_links
 from .client import DEFAULT_CACHE_DIR, SparqlClient
-from .labels import DEFAULT_ENDPOINT, KINDS
+from .labels import KINDS
 from .local import LocalEntity, read_entities
 from .propose import Proposal, propose_links
 from .review import write_proposals

@@ -12,12 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..errors import PilotkgError
-from ..namespaces import ID, WIKIDATA_ENTITY, WIKIDATA_SPARQL
+from ..namespaces import ID, WIKIDATA_ENTITY
 
 #: Wikimedia asks every client to say who it is and how to reach its authors:
 #: https://meta.wikimedia.org/wiki/User-Agent_policy
 USER_AGENT = "pilotkg/0.1 (https://w3id.org/pilotkg; linked-data knowledge graph)"
-DEFAULT_ENDPOINT = WIKIDATA_SPARQL
+
 
 #: Wikidata's "truthy" statements: ``wdt:P31`` instance of, ``P279`` subclass of,
 #: ``P17`` country, ``P131`` located in the administrative territorial entity.
