@@ -3,6 +3,7 @@ and a query that is not valid UTF-8 is refused the same way by GET, form POST an
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -48,16 +49,24 @@ def test_from_named_keeps_the_query_s_own_dataset() -> None:
     assert dataset_graphs("SELECT * FROM <https://example.org/g> WHERE { ?s ?p ?o }") is None
 
 
-def test_the_cli_reads_the_dataset_iri_the_same_way() -> None:
+def test_the_cli_reads_the_dataset_iri_the_same_way(tmp_path: Path) -> None:
+    """``queries.run`` (what ``pilotkg query`` uses) on a query naming the dataset in FROM."""
+    (tmp_path / "zones.rq").write_text(
+        (ROOT / "queries" / "zones.rq").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    original = Catalogue(tmp_path).get("zones")
+    text = original.text.replace("WHERE", f"FROM <{DATASET_IRI}> WHERE", 1)
+    (tmp_path / "named.rq").write_text(text, encoding="utf-8")
     store = load_sources(ROOT).store
-    canned = Catalogue(ROOT / "queries").get("zones")
-    results = run(store, canned)
-    assert isinstance(results, ox.QuerySolutions)
-    expected = len(list(results))
-    text = canned.text.replace("WHERE", f"FROM <{DATASET_IRI}> WHERE", 1)
-    answered = store.query(text, default_graph=dataset_graphs(text))
-    assert isinstance(answered, ox.QuerySolutions)
-    assert len(list(answered)) == expected > 0
+    catalogue = Catalogue(tmp_path)
+    plain, named = run(store, catalogue.get("zones")), run(store, catalogue.get("named"))
+    assert isinstance(plain, ox.QuerySolutions) and isinstance(named, ox.QuerySolutions)
+    assert len(list(named)) == len(list(plain)) > 0
+
+
+def test_the_dataset_iri_alone_in_from_means_the_default_graph() -> None:
+    text = f"SELECT * FROM <{DATASET_IRI}> WHERE {{ ?s ?p ?o }}"
+    assert dataset_graphs(text) == [ox.DefaultGraph()]
 
 
 def test_invalid_utf8_is_refused_the_same_way_everywhere(web_client: TestClient) -> None:
