@@ -10,6 +10,7 @@ times anything for a figure, which is the benchmark's job (``scripts/bench_serve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import socket
 import sys
@@ -23,7 +24,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from pilotkg.web.workers import Job, QueryPool
+from pilotkg.web.workers import Job, PoolBusy, QueryPool, QueryTimeout
 from support.paths import PROJECT
 from support.web import Listener, LiveServer, built_source
 
@@ -417,6 +418,40 @@ def test_a_sealed_worker_survives_nesting_the_guard_would_refuse(worker_store: P
 
     status, deaths = asyncio.run(run())
     assert (status, deaths) == (200, [])
+
+
+def test_the_pool_counts_queries_in_flight_until_each_is_settled(worker_store: Path) -> None:
+    """Pages give way while queries are in flight (web/fairness.py): the count must fall back
+    to 0 after an answer, a refusal (no federated lane), a timeout and a cancellation, or
+    pages would give way for ever."""
+
+    async def run() -> list[int]:
+        pool = QueryPool(str(worker_store), size=1, timeout_s=1.5, quick_s=0.2)
+        await pool.start()
+        seen = []
+        try:
+            answered = pool.submit(Job("ASK { ?s ?p ?o }", "json", 10))
+            seen.append(pool.in_flight)
+            await answered.future
+            seen.append(pool.in_flight)
+            with contextlib.suppress(PoolBusy):
+                await pool.run(Job("ASK {}", "json", 10), lane="federated")
+            runaway = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c LIMIT 1"
+            with contextlib.suppress(QueryTimeout):
+                await pool.run(Job(runaway, "json", 10))
+            seen.append(pool.in_flight)
+            task = asyncio.ensure_future(pool.run(Job(runaway, "json", 10)))
+            await asyncio.sleep(0.1)
+            seen.append(pool.in_flight)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            seen.append(pool.in_flight)
+        finally:
+            await pool.close()
+        return seen
+
+    assert asyncio.run(run()) == [1, 0, 0, 1, 0]
 
 
 # --- load ------------------------------------------------------------------------------------

@@ -18,10 +18,12 @@ from starlette.routing import Route
 
 from ..formats import GRAPH_FORMATS, by_name, serialize
 from ..release import NTRIPLES_DUMP, VOID
+from .fairness import gives_way_to_queries
 from .negotiate import Page, negotiate, offered_types
 from .site import Site, not_modified, site_of
 
 
+@gives_way_to_queries
 async def index(request: Request) -> Response:
     """The list of release files with sizes, media types and SHA-256 checksums."""
     site = site_of(request)
@@ -29,6 +31,7 @@ async def index(request: Request) -> Response:
     return site.page(request, "dumps.html", title="Dumps", files=files)
 
 
+@gives_way_to_queries
 async def dump(request: Request) -> Response:
     """One release file, with its SHA-256 as ETag."""
     site = site_of(request)
@@ -89,6 +92,7 @@ def _gunzipped(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
+@gives_way_to_queries
 async def void(request: Request) -> Response:
     """The release's VoID and DCAT description, in the RDF format asked for (Turtle by default)."""
     site = site_of(request)

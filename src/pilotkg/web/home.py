@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .fairness import gives_way_to_queries
 from .negotiate import HTML, Page, negotiate
 from .pictures import ChinaMap, Timeline, china_map, timeline
 from .site import Site, language, site_of
@@ -49,6 +50,7 @@ def pictures(site: Site, request: Request) -> Pictures:
     return drawn
 
 
+@gives_way_to_queries
 async def home(request: Request) -> Response:
     """Counts per class, the search box, the map, the timeline and the ways into the data."""
     site = site_of(request)
@@ -73,6 +75,7 @@ async def home(request: Request) -> Response:
     return site.remembered(request, "home", "text/html", make)
 
 
+@gives_way_to_queries
 async def search(request: Request) -> Response:
     """Labels in either language containing the text (深圳, Shenzhen, pud …), as HTML or JSON;
     either is in the request's language, so both vary with Accept-Language."""
@@ -94,6 +97,7 @@ async def search(request: Request) -> Response:
     )
 
 
+@gives_way_to_queries
 async def svg(request: Request) -> Response:
     """The map or the timeline alone, as an SVG image."""
     site = site_of(request)

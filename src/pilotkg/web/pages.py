@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from ..formats import GRAPH_FORMATS, Format, serialize
 from ..namespaces import KIND_CLASSES, ONTOLOGY_IRI, OWL, PILOT
+from .fairness import gives_way_to_queries
 from .knowledge import iri_for_path
 from .negotiate import HTML, Choice, Page, negotiate, offered_types
 from .site import Site, language, site_of
@@ -66,6 +67,7 @@ def _not_found(request: Request, site: Site, path: str) -> Response:
     )
 
 
+@gives_way_to_queries
 async def resource(request: Request) -> Response:
     """An entity or an ontology term, in the representation the client asked for."""
     site = site_of(request)
@@ -121,6 +123,7 @@ def ontology_sections(site: Site, lang: str) -> list[tuple[str, list[tuple[objec
     ]
 
 
+@gives_way_to_queries
 async def kind_list(request: Request) -> Response:
     """Every thing of one kind, sorted by label."""
     site = site_of(request)

@@ -479,6 +479,8 @@ class QueryPool:
         self.long_running = 0
         self.restarts = 0
         self.deaths: list[tuple[str, int | None]] = []  # (query digest, exit code) of dead workers
+        #: Jobs submitted and not yet answered (read and written on the event loop's thread).
+        self.in_flight = 0
         counts: dict[Lane, int] = {"sealed": size + 1, "federated": 1 if federated else 0}
         self._dispatchers = [
             _Dispatcher(self, lane) for lane, count in counts.items() for _ in range(count)
@@ -513,11 +515,16 @@ class QueryPool:
         """
         loop = asyncio.get_running_loop()
         request = _Request(job, loop, loop.create_future(), time.monotonic())
+        self.in_flight += 1
+        request.future.add_done_callback(self._landed)
         if lane not in self._lanes:
             request.future.set_exception(PoolBusy())
         else:
             self.queues[lane].put(request)
         return request
+
+    def _landed(self, _future: asyncio.Future[Outcome]) -> None:
+        self.in_flight -= 1
 
     async def run(self, job: Job, *, lane: Lane = "sealed") -> Outcome:
         """``submit`` and wait for the outcome (cancelling the caller cancels the job)."""
