@@ -31,7 +31,7 @@ from pilotkg.cli import main
 from pilotkg.entailment import entail
 from pilotkg.graphs import from_rdflib, to_rdflib, to_store
 from pilotkg.namespaces import PREFIXES
-from pilotkg.sources import load_sources
+from pilotkg.sources import Sources
 
 PROLOGUE = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +41,8 @@ VALID_FIXTURE = ROOT / "tests" / "data" / "shapes" / "minimal-valid.ttl"
 
 
 @pytest.fixture(scope="module")
-def graph(source_dir: Path) -> ox.Store:
-    return load_sources(source_dir).store
+def graph(real_sources: Sources) -> ox.Store:
+    return real_sources.store
 
 
 def ask(graph: ox.Store, pattern: str) -> bool:
@@ -310,15 +310,16 @@ def test_low_confidence_pages_are_not_sources(graph: ox.Store, host: str) -> Non
 WORKING_WORDS = re.compile(r"seed(?!s?\s+industry)|种子|fact\s*sheet", re.IGNORECASE)
 
 
-def _literals() -> list[tuple[str, str, str]]:
-    data = rdflib.Graph()
-    for path in sorted(DATA_DIR.glob("*.ttl")):
-        data.parse(path, format="turtle")
-    return [(str(s), str(p), str(o)) for s, p, o in data if isinstance(o, rdflib.Literal)]
+def _literals(sources: Sources) -> list[tuple[str, str, str]]:
+    return [
+        (str(t.subject), str(t.predicate), t.object.value)
+        for t in sources.data
+        if isinstance(t.object, ox.Literal)
+    ]
 
 
-def test_no_literal_uses_a_working_name() -> None:
-    found = [(s, p, o[:120]) for s, p, o in _literals() if WORKING_WORDS.search(o)]
+def test_no_literal_uses_a_working_name(real_sources: Sources) -> None:
+    found = [(s, p, o[:120]) for s, p, o in _literals(real_sources) if WORKING_WORDS.search(o)]
     assert found == []
 
 
@@ -329,7 +330,9 @@ def test_only_the_seed_industry_is_exempt() -> None:
     assert not WORKING_WORDS.search("AI plus the seed industry")
 
 
-def test_the_reform_commission_is_called_a_commission(graph: ox.Store) -> None:
+def test_the_reform_commission_is_called_a_commission(
+    graph: ox.Store, real_sources: Sources
+) -> None:
     """中央全面深化改革委员会 is a commission of the Central Committee, not the Central Committee."""
     assert ask(
         graph,
@@ -340,7 +343,9 @@ def test_the_reform_commission_is_called_a_commission(graph: ox.Store) -> None:
         'event:ccdr-7th-meeting-2019 rdfs:label "7th meeting of the Central Commission for Comprehensively Deepening Reform"@en',
     )
     wrong = [
-        (s, o[:80]) for s, _p, o in _literals() if "Central Committee for Comprehensively" in o
+        (s, o[:80])
+        for s, _p, o in _literals(real_sources)
+        if "Central Committee for Comprehensively" in o
     ]
     assert wrong == []
 

@@ -21,13 +21,11 @@ from rdflib.namespace import SH
 
 from pilotkg.build.checks import validate_shacl
 from pilotkg.build.report import Finding
-from pilotkg.entailment import entail
-from pilotkg.graphs import from_rdflib, to_rdflib, to_store
+from pilotkg.graphs import to_rdflib
+from pilotkg.sources import Sources
 from support.shacl import PyshaclVerdicts
 
 ROOT = Path(__file__).resolve().parents[1]
-ONTOLOGY_FILE = ROOT / "ontology" / "pilotkg.ttl"
-DATA_DIR = ROOT / "data"
 SHAPES_DIR = ROOT / "shapes"
 SHAPE_FILES = (SHAPES_DIR / "pilotkg-shapes.ttl", SHAPES_DIR / "ontology-shapes.ttl")
 FIXTURE_DIR = ROOT / "tests" / "data" / "shapes"
@@ -52,19 +50,6 @@ def _parse(paths: list[Path]) -> rdflib.Graph:
     return graph
 
 
-@pytest.fixture(scope="module")
-def ontology() -> rdflib.Graph:
-    return _parse([ONTOLOGY_FILE])
-
-
-def _with_ontology(data: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:
-    """What the build validates: ontology, data, and the data's sub-property entailments."""
-    onto, facts = from_rdflib(ontology), from_rdflib(data)
-    knowledge = to_store(onto + facts)
-    entail(knowledge, onto)
-    return to_rdflib(knowledge)
-
-
 def _show(results: list[Finding]) -> str:
     return "\n".join(
         f"{r.severity}: {r.focus_node} {r.path or '-'} {r.value or '-'} "
@@ -79,10 +64,8 @@ def _show(results: list[Finding]) -> str:
 
 
 @pytest.mark.parametrize("shapes_file", SHAPE_FILES, ids=lambda p: p.name)
-def test_real_data_conforms(shapes_file: Path, ontology: rdflib.Graph) -> None:
-    data_files = sorted(DATA_DIR.glob("*.ttl"))
-    assert data_files, "data/ holds no .ttl files"
-    data = _with_ontology(_parse(data_files), ontology)
+def test_real_data_conforms(shapes_file: Path, real_sources: Sources) -> None:
+    data = to_rdflib(real_sources.store)
     results = validate_shacl(data, _parse([shapes_file]))
     violations = [r for r in results if r.severity == "Violation"]
     warnings = [r for r in results if r.severity != "Violation"]

@@ -12,6 +12,9 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 import rdflib
 
+#: Any RDF term pyoxigraph hands back (its typing stubs name no such union).
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
 
 def triple_sort_key(triple: ox.Triple) -> tuple[str, str, str]:
     """Sort by subject, predicate, object in their N-Triples form: stable across runs."""

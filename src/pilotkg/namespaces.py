@@ -26,6 +26,9 @@ SH = "http://www.w3.org/ns/shacl#"
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VANN = "http://purl.org/vocab/vann/"
 SPDX = "http://spdx.org/rdf/terms#"
+QUDT = "http://qudt.org/schema/qudt/"
+QUDT_UNIT = "http://qudt.org/vocab/unit/"
+QUDT_CURRENCY = "http://qudt.org/vocab/currency/"
 
 #: Prefixes used when serialising Turtle and when parsing canned queries.
 PREFIXES: dict[str, str] = {
@@ -45,6 +48,9 @@ PREFIXES: dict[str, str] = {
     "dcat": DCAT,
     "vann": VANN,
     "wd": WIKIDATA_ENTITY,
+    "qudt": QUDT,
+    "unit": QUDT_UNIT,
+    "cur": QUDT_CURRENCY,
 }
 
 #: The kinds of thing under ``id/``, each with the class its members must have.
@@ -63,6 +69,8 @@ KIND_CLASSES: dict[str, str] = {
     "target": PILOT + "Target",
     "measure": PILOT + "PolicyMeasure",
     "programme": PILOT + "Programme",
+    "person": PILOT + "Person",
+    "figure": PILOT + "Figure",
     "scheme": SKOS + "ConceptScheme",
 }
 

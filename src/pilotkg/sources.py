@@ -21,6 +21,7 @@ from .entailment import entail
 from .errors import SourceError
 from .namespaces import RDF, SH
 from .queries import nesting_problem, read_query_text
+from .statements import CitationError, compile_citations
 
 SOURCE_PARTS = ("ontology", "data", "shapes", "queries")
 #: pyoxigraph's Turtle and N-Triples parsers hold one token (a literal or an IRI) in a
@@ -348,6 +349,18 @@ def require_shapes(sources: Sources) -> None:
             )
 
 
+def _compile_citations(store: ox.Store, tree: SourceTree) -> None:
+    """``statements.compile_citations``, its refusals as SourceError naming file and statement."""
+    try:
+        compile_citations(store)
+    except CitationError as error:
+        statement = error.statement
+        raise SourceError(
+            f"{_file_stating(statement, tree, tree.data_files)}: {statement.subject} "
+            f"{statement.predicate} {_shortened(statement.object)}: {error}"
+        ) from error
+
+
 def _check_queries(tree: SourceTree) -> None:
     """Read every query of ``queries/`` and ``queries/qc/`` as ``read_query_text`` does,
     so that a query too deeply nested for the engines stops the run before one parses it."""
@@ -376,6 +389,7 @@ def load_sources(root: Path) -> Sources:
     ontology = [quad.triple for quad in store]
     _load_into(store, tree, tree.data_files)
     _check_term_sizes(store, tree, [*tree.ontology_files, *tree.data_files])
+    _compile_citations(store, tree)
     return Sources(
         tree=tree,
         store=store,

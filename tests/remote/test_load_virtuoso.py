@@ -84,12 +84,27 @@ def make_store(
     )
 
 
+#: Virtuoso's packaged ini answers at most ResultSetMaxRows = 10,000 rows per query, a CONSTRUCT
+#: included, without saying that it cut the answer, and sorts no more than that for OFFSET: the
+#: graph is read subject by subject, a few hundred subjects per CONSTRUCT.
+SUBJECTS_PER_QUERY = 300
+
+
 def graph_triples(store: RemoteStore, graph: str) -> set[ox.Triple]:
-    answer = store.query(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", graph_result=True
-    )
-    assert isinstance(answer, list)
-    return set(answer)
+    answer = store.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    assert isinstance(answer, ox.QuerySolutions)
+    subjects = [str(row["s"]) for row in answer]
+    assert len(subjects) < 10_000, "more subjects than one answer holds"
+    found: set[ox.Triple] = set()
+    for start in range(0, len(subjects), SUBJECTS_PER_QUERY):
+        batch = " ".join(subjects[start : start + SUBJECTS_PER_QUERY])
+        triples = store.query(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {batch} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+            graph_result=True,
+        )
+        assert isinstance(triples, list) and len(triples) < 10_000
+        found.update(triples)
+    return found
 
 
 def by_value(triples: set[ox.Triple]) -> set[tuple[str, str, str]]:

@@ -10,13 +10,22 @@ from pathlib import Path
 import pytest
 
 from pilotkg.build import pipeline
-from pilotkg.sources import CHECKOUT_ROOT
+from pilotkg.sources import CHECKOUT_ROOT, Sources, load_sources
 
 
 @pytest.fixture(scope="session")
 def source_dir() -> Path:
     """The real sources of this checkout."""
     return CHECKOUT_ROOT
+
+
+@pytest.fixture(scope="session")
+def real_sources(source_dir: Path) -> Sources:
+    """The checkout's sources as the build reads them: data/ with its citation blocks compiled
+    and the sub-property entailments added (``Sources.data``; ``Sources.store`` adds the
+    ontology). Tests read the data through this, never with rdflib's parser, which does not
+    read Turtle 1.2's annotation blocks."""
+    return load_sources(source_dir)
 
 
 @pytest.fixture

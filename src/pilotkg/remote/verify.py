@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from ..errors import QueryError
+from ..graphs import Term as Node
 from ..graphs import to_store
 from ..namespaces import XSD
 from ..queries import CannedQuery, engine_errors, prepare
@@ -57,7 +58,7 @@ class QueryComparison:
 #: Virtuoso's default ResultSetMaxRows: a remote answer of exactly this size may be cut.
 VIRTUOSO_MAX_ROWS = 10_000
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None
+Term = Node | None
 #: One answer row: (variable, term) pairs in variable order.
 Row = tuple[tuple[str, Term], ...]
 

@@ -8,11 +8,12 @@ pool. Labels are read once at start-up: the release never changes while served.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..graphs import Term
 from ..namespaces import (
     BASE,
     DCTERMS,
@@ -28,6 +29,7 @@ from ..namespaces import (
     SKOS,
     WIKIDATA_ENTITY,
 )
+from ..statements import STATEMENT_BASE
 from ..tables import compact
 
 LANGUAGES = ("en", "zh")
@@ -36,9 +38,12 @@ DESCRIPTION_PREDICATES = (RDFS + "comment", SKOS + "definition", DCTERMS + "desc
 SOURCE_PREDICATE = PROV + "wasDerivedFrom"
 LINK_PREDICATES = (OWL + "sameAs", SKOS + "exactMatch", SKOS + "closeMatch")
 _TYPE = ox.NamedNode(RDF + "type")
+_STATEMENT_SUBJECT = ox.NamedNode(RDF + "subject")
 _FIRST_PREDICATES = (RDF + "type", *LABEL_PREDICATES, *DESCRIPTION_PREDICATES)
 
 Subject = ox.NamedNode | ox.BlankNode
+#: (property, value) -> the (source, evidence) pairs of the statements that state it.
+Stated = dict[tuple[Term, Term], list[tuple[Term, ox.Literal | None]]]
 
 
 def local_path(iri: str) -> str | None:
@@ -113,12 +118,22 @@ class TermView:
     note: str = ""  # the IRI in compact form, shown beside a label
 
 
+@dataclass(frozen=True)
+class Citation:
+    """One source's support for one value: its footnote number and the words it says it in."""
+
+    number: int
+    evidence: str = ""
+    lang: str = ""
+
+
 @dataclass
 class PropertyValues:
-    """One predicate of a description with its values."""
+    """One predicate of a description with its values, and each value's citations."""
 
     predicate: TermView
     values: list[TermView] = field(default_factory=list)
+    citations: list[tuple[Citation, ...]] = field(default_factory=list)  # one per value
 
 
 @dataclass
@@ -131,8 +146,11 @@ class Description:
     descriptions: list[TermView]
     outgoing: list[PropertyValues]
     incoming: list[PropertyValues]
+    #: The numbered sources (footnote n is ``sources[n - 1]``), each with its address.
     sources: list[tuple[TermView, str | None]]
     wikidata: list[TermView]
+    #: Per footnote number, the source's words: (evidence, its language, the properties it backs).
+    quotes: dict[int, list[tuple[str, str, list[str]]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -151,6 +169,7 @@ class Knowledge:
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
+        self._super_properties = _super_properties(store)
         self.labels: dict[str, dict[str, str]] = {}
         for predicate in LABEL_PREDICATES:  # first predicate wins, per language
             for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None):
@@ -275,39 +294,91 @@ class Knowledge:
         self,
         pairs: Iterable[tuple[ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]],
         lang: str,
+        cite: Callable[[ox.NamedNode, Term], tuple[Citation, ...]] | None = None,
     ) -> list[PropertyValues]:
-        groups: dict[str, list[TermView]] = defaultdict(list)
+        """The values by predicate, in page order; ``cite`` (called in that order, so that
+        footnotes can be numbered as a reader meets them) gives each value's citations."""
+        groups: dict[str, list[tuple[TermView, Term]]] = defaultdict(list)
         for predicate, value in pairs:
-            groups[predicate.value].append(self.view(value, lang))
+            groups[predicate.value].append((self.view(value, lang), value))
 
         def order(predicate: str) -> tuple[int, str]:
             if predicate in _FIRST_PREDICATES:
                 return (_FIRST_PREDICATES.index(predicate), "")
             return (len(_FIRST_PREDICATES), self.label(predicate, lang).casefold())
 
-        return [
-            PropertyValues(
-                self.view(ox.NamedNode(p), lang),
-                sorted(groups[p], key=lambda v: (v.lang != lang, v.text.casefold())),
+        result = []
+        for p in sorted(groups, key=order):
+            ordered = sorted(groups[p], key=lambda vc: (vc[0].lang != lang, vc[0].text.casefold()))
+            node = ox.NamedNode(p)
+            result.append(
+                PropertyValues(
+                    self.view(node, lang),
+                    [view for view, _ in ordered],
+                    [cite(node, value) if cite else () for _, value in ordered],
+                )
             )
-            for p in sorted(groups, key=order)
-        ]
+        return result
+
+    def _stated(self, node: ox.NamedNode) -> Stated:
+        """Each (property, value) of ``node`` with the (source, evidence) pairs that state it,
+        also under every super-property the build entailed from it."""
+        found: Stated = defaultdict(list)
+        for quad in self.store.quads_for_pattern(None, _STATEMENT_SUBJECT, node):
+            statement = quad.subject
+            assert isinstance(statement, ox.NamedNode | ox.BlankNode)
+            about = {
+                q.predicate.value: q.object
+                for q in self.store.quads_for_pattern(statement, None, None)
+            }
+            predicate, value = about.get(RDF + "predicate"), about.get(RDF + "object")
+            source = about.get(SOURCE_PREDICATE)
+            if predicate is None or value is None or source is None:
+                continue
+            evidence = about.get(PILOT + "evidence")
+            pair = (source, evidence if isinstance(evidence, ox.Literal) else None)
+            for stated in (predicate, *self._super_properties.get(predicate, ())):
+                found[(stated, value)].append(pair)
+        return found
 
     def describe(self, iri: str, lang: str) -> Description:
-        """The page's view of ``iri``: its properties, the links to it, its sources."""
+        """The page's view of ``iri``: its properties, each value with its citations; the
+        links to it; its sources, numbered as the citations refer to them."""
         node = ox.NamedNode(iri)
         outgoing = [(q.predicate, q.object) for q in self.store.quads_for_pattern(node, None, None)]
         incoming = [
-            (q.predicate, q.subject) for q in self.store.quads_for_pattern(None, None, node)
+            (q.predicate, q.subject)
+            for q in self.store.quads_for_pattern(None, None, node)
+            if not _is_statement(q.subject)  # its citations, shown beside the values
         ]
+        stated = self._stated(node)
+        number: dict[Term, int] = {}  # each source's footnote number, as a reader meets it
+
+        def cite(predicate: ox.NamedNode, value: Term) -> tuple[Citation, ...]:
+            return tuple(
+                Citation(
+                    number.setdefault(source, len(number) + 1),
+                    evidence.value if evidence else "",
+                    (evidence.language or "") if evidence else "",
+                )
+                for source, evidence in stated.get((predicate, value), ())
+            )
+
+        groups = self._grouped(outgoing, lang, cite)  # type: ignore[arg-type]
+        for other in sorted(  # then the entity's other sources, by label
+            (s for s in self.objects(iri, SOURCE_PREDICATE) if s not in number),
+            key=lambda s: self.view(s, lang).text.casefold(),
+        ):
+            number[other] = len(number) + 1
         sources = []
-        for source in self.objects(iri, SOURCE_PREDICATE):
+        for source in sorted(number, key=number.__getitem__):
             urls = (
                 self.objects(source.value, SCHEMA + "url")
                 if isinstance(source, ox.NamedNode)
                 else []
             )
-            sources.append((self.view(source, lang), safe_url(urls[0].value) if urls else None))
+            view = self.view(source, lang)
+            sources.append((view, safe_url(urls[0].value) if urls else None))
         wikidata = [
             self.view(o, lang)
             for p in LINK_PREDICATES
@@ -324,10 +395,11 @@ class Knowledge:
                 for o in self.objects(iri, p)
                 if isinstance(o, ox.Literal) and o.language in (lang, "")
             ],
-            outgoing=self._grouped(outgoing, lang),  # type: ignore[arg-type]
+            outgoing=groups,
             incoming=self._grouped(incoming, lang),  # type: ignore[arg-type]
-            sources=sorted(sources, key=lambda s: s[0].text.casefold()),
+            sources=sources,
             wikidata=wikidata,
+            quotes=_quotes(groups),
         )
 
     # --- classes, members, search ----------------------------------------------------------
@@ -383,6 +455,42 @@ class Knowledge:
             )
             for iri, (_rank, _slug_match, _length, matched) in ordered
         ]
+
+
+def _quotes(groups: list[PropertyValues]) -> dict[int, list[tuple[str, str, list[str]]]]:
+    """Each footnote's distinct evidence quotes, each with the properties it backs, in page order."""
+    found: dict[int, dict[tuple[str, str], list[str]]] = defaultdict(dict)
+    for group in groups:
+        for citations in group.citations:
+            for citation in citations:
+                if citation.evidence:
+                    backs = found[citation.number].setdefault(
+                        (citation.evidence, citation.lang), []
+                    )
+                    if group.predicate.text not in backs:
+                        backs.append(group.predicate.text)
+    return {
+        number: [(evidence, lang, backs) for (evidence, lang), backs in quotes.items()]
+        for number, quotes in found.items()
+    }
+
+
+def _super_properties(store: ox.Store) -> dict[Term, list[Term]]:
+    """Each property with its super-properties (a value the build entailed for a super-property
+    carries the citation of the statement it was entailed from)."""
+    found: dict[Term, list[Term]] = defaultdict(list)
+    results = store.query(
+        f"SELECT ?p ?super WHERE {{ ?p <{RDFS}subPropertyOf>+ ?super FILTER(?p != ?super) }}"
+    )
+    assert isinstance(results, ox.QuerySolutions)
+    for row in results:
+        found[row["p"]].append(row["super"])
+    return found
+
+
+def _is_statement(term: Term) -> bool:
+    """Whether ``term`` is one of the build's citation nodes (``statements.STATEMENT_BASE``)."""
+    return isinstance(term, ox.NamedNode) and term.value.startswith(STATEMENT_BASE)
 
 
 def _slug(iri: str) -> str:

@@ -46,11 +46,11 @@ from typing import Any, Literal
 import pyoxigraph as ox
 
 from ..formats import by_name, serialize
+from ..graphs import Term
 from ..namespaces import PREFIXES
 from ..queries import dataset_graphs
 from . import sandbox
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 log = logging.getLogger("pilotkg.web")
 
 

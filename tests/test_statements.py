@@ -1,0 +1,120 @@
+"""Statement-level citations: the curator's annotation blocks become RDF 1.1 reifications.
+
+The blocks are Turtle 1.2 (``{| prov:wasDerivedFrom source:… ; pilot:evidence "…" |}``);
+the build turns each into an ``rdf:Statement`` with an IRI of its own, so that the release
+holds no triple term (rdflib, Jena's RDF 1.1 readers and Virtuoso 7.2 could not read one)
+and SPARQL 1.1 finds every statement's sources.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from pilotkg.cli import main
+from pilotkg.errors import SourceError
+from pilotkg.namespaces import PILOT, PROV, RDF
+from pilotkg.sources import load_sources
+from pilotkg.statements import STATEMENT_BASE, compile_citations, statement_iri
+
+PREFIXES = """@prefix : <https://example.org/> .
+@prefix pilot: <https://w3id.org/pilotkg/ontology#> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+EX = "https://example.org/"
+
+
+def _compiled(turtle: str) -> tuple[ox.Store, int]:
+    store = ox.Store()
+    store.load(PREFIXES + turtle, format=ox.RdfFormat.TURTLE)
+    return store, compile_citations(store)
+
+
+def _rows(store: ox.Store, query: str) -> list[tuple[str, ...]]:
+    results = store.query(
+        f"PREFIX rdf: <{RDF}> PREFIX prov: <{PROV}> PREFIX pilot: <{PILOT}> {query}"
+    )
+    assert isinstance(results, ox.QuerySolutions)
+    return sorted(tuple(str(term) for term in row) for row in results)
+
+
+def test_each_block_becomes_a_statement_with_its_source_and_evidence() -> None:
+    store, count = _compiled(
+        ':zone pilot:approvalDate "2019-10-14"^^xsd:date'
+        ' {| prov:wasDerivedFrom :a ; pilot:evidence "复函"@zh |}'
+        ' {| prov:wasDerivedFrom :b ; pilot:evidence "reply letter"@en |} .'
+    )
+    assert count == 2
+    rows = _rows(
+        store,
+        "SELECT ?st ?s ?p ?o ?src ?ev WHERE { ?st a rdf:Statement ; rdf:subject ?s ;"
+        " rdf:predicate ?p ; rdf:object ?o ; prov:wasDerivedFrom ?src ; pilot:evidence ?ev }",
+    )
+    statement = ox.Triple(
+        ox.NamedNode(EX + "zone"),
+        ox.NamedNode(PILOT + "approvalDate"),
+        ox.Literal("2019-10-14", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")),
+    )
+    date = '"2019-10-14"^^<http://www.w3.org/2001/XMLSchema#date>'
+    assert rows == sorted(
+        [
+            (str(statement_iri(statement, ox.NamedNode(EX + "a"))), f"<{EX}zone>",
+             f"<{PILOT}approvalDate>", date, f"<{EX}a>", '"复函"@zh'),
+            (str(statement_iri(statement, ox.NamedNode(EX + "b"))), f"<{EX}zone>",
+             f"<{PILOT}approvalDate>", date, f"<{EX}b>", '"reply letter"@en'),
+        ]
+    )  # fmt: skip
+    assert all(row[0].startswith(f"<{STATEMENT_BASE}") for row in rows)
+
+
+def test_no_triple_term_and_no_blank_node_is_left() -> None:
+    store, _ = _compiled(":zone pilot:batch 1 {| prov:wasDerivedFrom :a |} .")
+    for quad in store:
+        assert not isinstance(quad.object, ox.Triple), quad
+        assert not isinstance(quad.subject, ox.BlankNode), quad
+        assert quad.predicate != ox.NamedNode(RDF + "reifies"), quad
+
+
+def test_the_entity_cites_every_source_its_statements_cite() -> None:
+    store, _ = _compiled(
+        ":zone pilot:batch 1 {| prov:wasDerivedFrom :a |} ; pilot:sector :ai {| prov:wasDerivedFrom :b |} ."
+    )
+    rows = _rows(store, f"SELECT ?src WHERE {{ <{EX}zone> prov:wasDerivedFrom ?src }}")
+    assert rows == [(f"<{EX}a>",), (f"<{EX}b>",)]
+
+
+def test_a_citation_keeps_its_iri_from_build_to_build() -> None:
+    text = ":zone pilot:batch 1 {| prov:wasDerivedFrom :a |} ."
+    first = {q.subject for q in _compiled(text)[0] if q.predicate == ox.NamedNode(RDF + "subject")}
+    second = {q.subject for q in _compiled(text)[0] if q.predicate == ox.NamedNode(RDF + "subject")}
+    assert first == second and len(first) == 1
+
+
+@pytest.mark.parametrize(
+    ("block", "says"),
+    [
+        ('{| pilot:evidence "复函"@zh |}', "names no source"),
+        ("{| prov:wasDerivedFrom :a , :b |}", "names 2 sources"),
+    ],
+)
+def test_a_block_without_one_source_stops_the_build_naming_file_and_statement(
+    source_copy: Path, block: str, says: str
+) -> None:
+    (source_copy / "data" / "zz-cite.ttl").write_text(
+        PREFIXES + f"<https://w3id.org/pilotkg/id/zone/shenzhen> pilot:batch 7 {block} .\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SourceError) as raised:
+        load_sources(source_copy)
+    message = str(raised.value)
+    assert message.startswith("data/zz-cite.ttl: "), message
+    shown = "<https://w3id.org/pilotkg/id/zone/shenzhen> <https://w3id.org/pilotkg/ontology#batch> "
+    assert shown + '"7"^^' in message
+    assert says in message
+    result = CliRunner().invoke(main, ["check", "--source", str(source_copy)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
