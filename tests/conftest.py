@@ -6,8 +6,25 @@ registered by the web test modules themselves, so that the other tests never imp
 
 from __future__ import annotations
 
+import pytest
+
 pytest_plugins = [
     "support.fixtures",  # source_dir, source_copy, release
     "support.virtuoso",  # virtuoso: the remote-loading tests' real Virtuoso
     "support.shacl",  # pyshacl_verdicts: the reference verdict on each shapes fixture, once
 ]
+
+#: Tests that share a costly session resource, or that time a server's answers, run in one
+#: pytest-xdist worker each (``--dist loadgroup``): one Virtuoso, one Chromium, one pyshacl cache,
+#: and the timing tests one after another rather than beside each other.
+_GROUPS = ("virtuoso", "browser")
+_PYSHACL_MODULES = ("test_shapes.py", "test_shacl_engines.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        group = next((name for name in _GROUPS if item.get_closest_marker(name)), None)
+        if group is None and item.path.name in _PYSHACL_MODULES:
+            group = "pyshacl"
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

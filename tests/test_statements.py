@@ -8,6 +8,7 @@ and SPARQL 1.1 finds every statement's sources.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -118,3 +119,31 @@ def test_a_block_without_one_source_stops_the_build_naming_file_and_statement(
     result = CliRunner().invoke(main, ["check", "--source", str(source_copy)])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+def _without_first_citation(text: str, entity: str, statement: str) -> str:
+    """``text`` with the citation blocks after ``statement`` in ``entity``'s description removed."""
+    start = text.index(f"\n{entity} a ")
+    tail = re.sub(
+        re.escape(statement) + r"(\s*\{\|.*?\|\})+", statement, text[start:], count=1, flags=re.S
+    )
+    assert tail != text[start:], f"{statement} of {entity} has no citation block to remove"
+    return text[:start] + tail
+
+
+def test_a_statement_that_loses_its_source_fails_the_check_by_name(source_copy: Path) -> None:
+    zones = source_copy / "data" / "zones.ttl"
+    zones.write_text(
+        _without_first_citation(
+            zones.read_text(encoding="utf-8"),
+            "zone:shenzhen",
+            'pilot:approvalDate "2019-10-14"^^xsd:date',
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", "--source", str(source_copy)])
+    assert result.exit_code == 1, result.output
+    failures = [line for line in result.output.splitlines() if "statement-without-source" in line]
+    assert len(failures) == 1, result.output  # not also the pilot:date entailed from it
+    assert "<https://w3id.org/pilotkg/id/zone/shenzhen>" in failures[0], failures
+    assert "approvalDate" in failures[0] and "2019-10-14" in failures[0], failures

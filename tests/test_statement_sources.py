@@ -1,0 +1,142 @@
+"""``statement-sources`` on the real data, through ``pilotkg query``: one statement of each kind,
+its source and the source's words, each row checked by hand against the fact sheets.
+
+- zone: MIIT's reply letter of 14 October 2019 (facts.md §1, Shenzhen, 中工网 reprint of MIIT);
+- MOST zone: Chengdu's letter names 智能空管 (facts-2.md 1.4, 人民网 via zhonghongwang);
+- base: the Beijing healthcare base was launched on 10 September 2025 (facts.md §2, China Daily;
+  HIT专家网 says the same);
+- policy: MOST's Shanghai letter is 国科函规〔2019〕80号 and answers 沪府函〔2019〕44号
+  (facts-2.md 1.8, Wikisource and the 0798ci repost);
+- person: 王新哲 was MIIT's chief economist at the Pudong launch (facts.md §1, 北青网);
+- organisation, region and event: the PBOC's science and technology department (facts.md §2,
+  财联社 via eastmoney), Shenzhen in Guangdong, the reform commission's 7th meeting on
+  19 March 2019 (facts.md §1, Xinhua/SCIO).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from pilotkg.cli import main
+
+ID = "https://w3id.org/pilotkg/id/"
+PILOT = "https://w3id.org/pilotkg/ontology#"
+
+
+def rows(entity: str, prop: str | None = None) -> list[tuple[str, str, str, str]]:
+    """(property, value, source, evidence) of each answer row, as IRIs and lexical forms."""
+    args = ["query", "statement-sources", "--format", "json", "--param", f"entity={ID}{entity}"]
+    if prop:
+        args += ["--param", f"property={prop}"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+
+    def value(row: dict[str, dict[str, str]], name: str) -> str:
+        return row[name]["value"] if name in row else ""
+
+    return sorted(
+        (value(r, "property"), value(r, "value"), value(r, "source"), value(r, "evidence"))
+        for r in answer["results"]["bindings"]
+    )
+
+
+def test_a_zone_date_cites_the_ministrys_letter_with_its_words() -> None:
+    assert rows("zone/shenzhen", PILOT + "approvalDate") == [
+        (
+            PILOT + "approvalDate",
+            "2019-10-14",
+            ID + "source/workercn-2019-10-19",
+            "2019年10月14日,为加快推进人工智能创新发展和应用赋能,支持济南-青岛、深圳打造人工智能"
+            "核心产业集聚区,工业和信息化部复函",
+        )
+    ]
+
+
+def test_a_value_two_sources_state_cites_both() -> None:
+    found = rows("zone/most-chengdu", PILOT + "focusArea")
+    atm = [r for r in found if r[1] == ID + "sector/air-traffic-management"]
+    assert {r[2] for r in atm} == {ID + "source/zhonghongwang", ID + "source/wdsk-2020-11-17"}
+    assert (
+        PILOT + "focusArea",
+        ID + "sector/air-traffic-management",
+        ID + "source/zhonghongwang",
+        "要在智能空管、普惠金融、智慧医疗等场景加强应用示范",
+    ) in atm
+
+
+def test_a_base_launch_cites_both_reports() -> None:
+    found = rows("base/healthcare-beijing", PILOT + "launchDate")
+    assert [(r[1], r[2]) for r in found] == [
+        ("2025-09-10", ID + "source/chinadaily-2"),
+        ("2025-09-10", ID + "source/hit180-2025"),
+    ]
+    assert all(r[3].startswith("9月10日") for r in found)
+
+
+def test_a_letter_cites_its_number_and_the_request_it_answers() -> None:
+    assert rows("policy/most-letter-shanghai", PILOT + "documentNumber") == [
+        (
+            PILOT + "documentNumber",
+            "国科函规〔2019〕80号",
+            ID + "source/wikisource-3",
+            "国科函规〔2019〕80号",
+        )
+    ]
+    replies = rows("policy/most-letter-shanghai", PILOT + "repliesTo")
+    assert {r[2] for r in replies} == {ID + "source/wikisource-3", ID + "source/0798ci-2019-06-11"}
+    assert {r[3] for r in replies} == {"(沪府函〔2019〕44号)收悉"}
+
+
+def test_a_person_is_cited_for_the_role_the_source_gives() -> None:
+    found = rows("person/wang-xinzhe", PILOT + "role")
+    assert {r[1] for r in found} == {"工业和信息化部总经济师"}
+    assert ID + "source/chinadaily-1" in {r[2] for r in found}
+
+
+@pytest.mark.parametrize(
+    ("entity", "prop", "value", "source"),
+    [
+        (
+            "org/pboc-science-technology-department",
+            "http://www.w3.org/ns/org#subOrganizationOf",
+            ID + "org/pboc",
+            ID + "source/eastmoney",
+        ),
+        ("region/shenzhen", PILOT + "partOf", ID + "region/guangdong", None),
+        (
+            "event/ccdr-7th-meeting-2019",
+            PILOT + "startDate",
+            "2019-03-19",
+            ID + "source/scio-2019-03-20",
+        ),
+    ],
+)
+def test_organisations_regions_and_events_cite_their_statements(
+    entity: str, prop: str, value: str, source: str | None
+) -> None:
+    found = [r for r in rows(entity, prop) if r[1] == value]
+    assert found, f"{entity} {prop} {value} cites nothing"
+    if source:
+        assert source in {r[2] for r in found}
+
+
+def test_without_a_property_every_cited_value_of_the_entity_is_listed() -> None:
+    every = rows("zone/shenzhen")
+    assert {r[0] for r in every} >= {
+        PILOT + "approvalDate",
+        PILOT + "batch",
+        PILOT + "focusArea",
+        PILOT + "locatedIn",
+        PILOT + "programme",
+    }
+    assert rows("zone/shenzhen", PILOT + "approvalDate")[0] in every
+
+
+def test_a_missing_entity_parameter_is_a_one_line_usage_error() -> None:
+    result = CliRunner().invoke(main, ["query", "statement-sources"])
+    assert result.exit_code == 2
+    assert "needs entity" in result.output and "Traceback" not in result.output
