@@ -222,14 +222,15 @@ def test_pilotkg_check_passes_on_a_policy_with_no_issuer_and_a_zone_with_no_date
         + """
 policy:test-unsigned-proposal a pilot:Policy ;
     rdfs:label "A provincial proposal with no known issuer"@en , "发布机关不明的省级建议"@zh ;
-    pilot:policyKind pilot:Proposal ;
-    pilot:concernsRegion region:fujian ;
+    pilot:policyKind pilot:Proposal {| prov:wasDerivedFrom source:economic-information-daily-2025-12-05 |} ;
+    pilot:concernsRegion region:fujian {| prov:wasDerivedFrom source:economic-information-daily-2025-12-05 |} ;
     prov:wasDerivedFrom source:economic-information-daily-2025-12-05 .
 
 zone:test-undated a pilot:PilotZone ;
     rdfs:label "A zone with no known dates"@en , "日期不明的试点区"@zh ;
-    pilot:programme programme:miit-ai-innovation-application-pilot-zones ;
-    pilot:locatedIn region:nanjing ;
+    pilot:programme programme:miit-ai-innovation-application-pilot-zones
+        {| prov:wasDerivedFrom source:peoples-daily-jiangsu-2022-10-08 |} ;
+    pilot:locatedIn region:nanjing {| prov:wasDerivedFrom source:peoples-daily-jiangsu-2022-10-08 |} ;
     prov:wasDerivedFrom source:peoples-daily-jiangsu-2022-10-08 .
 """,
         encoding="utf-8",

@@ -62,8 +62,8 @@ def test_bases_by_field_and_direction(run) -> None:
     }
     automobile = run("bases", direction=ID + "sector/automobile")
     assert [(r["base"].removeprefix(ID), r["launched"], r["regions"]) for r in automobile] == [
-        ("base/manufacturing-automobile", "2025-10-16", "China")
-    ]
+        ("base/manufacturing-automobile", "2025-10-16", "")
+    ], "no source says where the automobile base is: it was launched at a Beijing conference"
     assert len(run("bases")) == 13
 
 
@@ -139,14 +139,18 @@ def test_sector_counts_follow_narrower_sectors(run) -> None:
         for r in run("sector-counts")
     }
     assert counts["sector/artificial-intelligence"] == (29, 0)
-    assert counts["sector/healthcare"] == (4, 4), (
-        "Pudong, Jinan–Qingdao, Shenzhen, Chengdu; four healthcare bases"
+    assert counts["sector/healthcare"] == (8, 4), (
+        "Pudong, Jinan–Qingdao, Shenzhen, Chengdu, Wuhan (智慧医疗), MOST Chengdu (智慧医疗), "
+        "MOST Guangzhou (医疗健康), MOST Suzhou (生物医药, narrower); four healthcare bases"
     )
-    assert counts["sector/manufacturing"] == (6, 2), (
-        "three name manufacturing, three intelligent manufacturing; automobile is narrower"
+    assert counts["sector/manufacturing"] == (18, 2), (
+        "manufacturing or a narrower sector (intelligent, advanced, automobile, smart factories) "
+        "in 7 MIIT and 11 MOST zones; the automobile and Shanghai manufacturing bases"
     )
-    assert counts["sector/transportation"] == (5, 3)
-    assert counts["sector/finance"] == (4, 1)
+    assert counts["sector/transportation"] == (15, 3)
+    assert counts["sector/finance"] == (6, 1), (
+        "Pudong, Shenzhen, Hangzhou, Chengdu and MOST Chengdu (普惠金融) and Suzhou (金融服务)"
+    )
 
 
 def test_regions_hosting_both_a_zone_and_a_base(run) -> None:
@@ -156,7 +160,7 @@ def test_regions_hosting_both_a_zone_and_a_base(run) -> None:
     }
     assert found == {
         "region/beijing": (2, 1),
-        "region/shanghai": (2, 3),
+        "region/shanghai": (2, 2),  # no source places the finance base in Shanghai
         "region/guangdong": (4, 2),
         "region/shenzhen": (2, 1),
         "region/guangzhou": (2, 1),
@@ -190,7 +194,12 @@ def test_provincial_plan_emphases(run) -> None:
 
 def test_sources_behind_an_entity(run) -> None:
     rows = run("entity-sources", entity=ID + "zone/shenzhen")
-    assert slugs(rows, "source") == {"source/workercn-2019-10-19", "source/equalocean-2019-10-19"}
+    assert slugs(rows, "source") == {  # with the two that cite its batch
+        "source/workercn-2019-10-19",
+        "source/equalocean-2019-10-19",
+        "source/miit-second-batch-notice-2021",
+        "source/cabos-2021-02-20",
+    }
     equalocean = next(r for r in rows if r["source"].endswith("equalocean-2019-10-19"))
     assert (equalocean["published"], equalocean["url"]) == (
         "2019-10-19",
@@ -258,7 +267,25 @@ def test_documents_by_number(run) -> None:
 
 def test_zone_focus_areas(run) -> None:
     rows = run("zone-focus-areas", sector=ID + "sector/intelligent-manufacturing")
-    assert slugs(rows, "zone") == {"zone/beijing", "zone/tianjin-binhai", "zone/hangzhou"}
+    assert slugs(rows, "zone") == {
+        "zone/beijing",
+        "zone/tianjin-binhai",
+        "zone/hangzhou",
+        "zone/changsha",  # 湖南日报: 智能制造
+        "zone/wuhan",  # 武汉市经信局: 智能制造
+        "zone/most-chongqing",  # the MOST letters, via 人民网 and 中评网
+        "zone/most-zhengzhou",
+        "zone/most-shenyang",
+        "zone/most-harbin",
+    }
+
+
+def test_statement_sources(run) -> None:
+    rows = run("statement-sources", entity=ID + "zone/shenzhen", property=PILOT + "approvalDate")
+    assert [(r["value"], r["source"].removeprefix(ID)) for r in rows] == [
+        ("2019-10-14", "source/workercn-2019-10-19")  # facts.md §1: MIIT's letter via 中工网
+    ]
+    assert rows[0]["evidence"].endswith("工业和信息化部复函")
 
 
 def test_every_local_canned_query_is_tested_here() -> None:
@@ -280,6 +307,7 @@ def test_every_local_canned_query_is_tested_here() -> None:
         "search",
         "documents-by-number",
         "zone-focus-areas",
+        "statement-sources",  # and in tests/test_statement_sources.py, one statement per kind
     }
     local = {
         q.name

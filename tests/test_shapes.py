@@ -144,6 +144,12 @@ EXPECTED: dict[str, Expect] = {
     "event-end-before-start.ttl": Expect((z("event/test-backwards"),), PILOT + "endDate", "SPARQLConstraintComponent", "pilot:endDate 2025-10-20 is before pilot:startDate 2025-10-23"),
     "event-organised-by-not-org.ttl": Expect((z("event/test-event"),), PILOT + "organisedBy", "ClassConstraintComponent", "not an org:Organization"),
     "target-year-not-gyear.ttl": Expect((z("target/test-full-date"),), PILOT + "targetYear", "DatatypeConstraintComponent", "typed xsd:gYear"),
+    "event-participant-not-person.ttl": Expect((z("event/test-launch"),), PILOT + "participant", "ClassConstraintComponent", "not a pilot:Person"),
+    # people and figures
+    "person-role-without-language.ttl": Expect((z("person/test-official"),), PILOT + "role", "DatatypeConstraintComponent", "with its language tag"),
+    "figure-value-not-decimal.ttl": Expect((z("figure/test-gdp"),), "http://schema.org/value", "DatatypeConstraintComponent", "exactly one schema:value, an xsd:decimal"),
+    "figure-unit-not-qudt.ttl": Expect((z("figure/test-share"),), "http://qudt.org/schema/qudt/unit", "NodeKindConstraintComponent|PatternConstraintComponent", "a QUDT unit or currency IRI"),
+    "figure-year-not-gyear.ttl": Expect((z("figure/test-count"),), PILOT + "referenceYear", "DatatypeConstraintComponent", "at most one xsd:gYear"),
     # policies
     "policy-issuer-not-org.ttl": Expect((z("policy/test-letter"),), PILOT + "issuedBy", "ClassConstraintComponent", "not an org:Organization"),
     "policy-kind-not-kind.ttl": Expect((z("policy/test-wrong-kind"),), PILOT + "policyKind", "ClassConstraintComponent", "must be a pilot:PolicyKind"),
