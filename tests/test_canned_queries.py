@@ -262,7 +262,14 @@ def test_documents_by_number(run) -> None:
     by_number = {r["document_number"]: r["policy"].removeprefix(ID) for r in rows}
     assert by_number["国科函规〔2019〕194号"] == "policy/most-letter-deqing"
     assert by_number["工信部科〔2017〕315号"] == "policy/miit-ai-three-year-action-plan"
-    assert len(rows) == 12
+    assert (
+        by_number["沪府函〔2019〕44号"] == "policy/shanghai-request-most-zone-2019"
+    )  # facts-2 1.8
+    assert by_number["成发办〔2020〕97号"] == "policy/chengdu-most-zone-implementation-plan"  # 1.5
+    assert by_number["苏府办〔2024〕140号"] == "policy/suzhou-ai-plus-pilot-zone-action-plan"
+    assert len(rows) == 29, (
+        "13 letters and requests, 8 national policies, 8 city and provincial plans"
+    )
 
 
 def test_zone_focus_areas(run) -> None:

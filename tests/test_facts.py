@@ -172,7 +172,11 @@ def test_other_national_policies(graph: ox.Store) -> None:
     )
     assert ask(
         graph,
-        'policy:most-pilot-zone-guideline-2019 pilot:documentNumber "国科发规〔2019〕298号" ; pilot:signingDate "2019-08-29"^^xsd:date ; pilot:publicationDate "2019-09-06"^^xsd:date',
+        'policy:most-pilot-zone-guideline-2019 pilot:documentNumber "国科发规〔2019〕298号" ; pilot:signingDate "2019-08-29"^^xsd:date ; pilot:publicationDate "2019-09-05"^^xsd:date',
+    ), "facts-2.md 1.28 and conflict C1: dated 29 August, released by MOST on 5 September"
+    assert ask(  # ... and posted on gov.cn on 6 September: the date of the cited gov.cn page
+        graph,
+        'policy:most-pilot-zone-guideline-2019 prov:wasDerivedFrom source:gov-cn-2019-09-06 . source:gov-cn-2019-09-06 pilot:publicationDate "2019-09-06"^^xsd:date',
     )
     assert ask(
         graph,

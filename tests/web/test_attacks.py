@@ -458,13 +458,13 @@ def test_the_pool_counts_queries_in_flight_until_each_is_settled(worker_store: P
 
 
 def test_64_clients_mixing_pages_and_sparql_get_no_errors() -> None:
-    """Bounded load on loopback: 32 page clients and 32 lookup clients for 8 s. Every answer is
+    """Bounded load on loopback: 32 page clients and 32 lookup clients for 4 s. Every answer is
     a 200 (the per-client limit is off: all 64 clients share one address here)."""
     sys.path.insert(0, str(PROJECT / "scripts"))
     from bench_serve import _mix
 
     with LiveServer((("max_client_queries", "0"),)) as loaded:
-        lookups, pages = asyncio.run(_mix("127.0.0.1", loaded.port, 32, 8.0, with_pages=True))
+        lookups, pages = asyncio.run(_mix("127.0.0.1", loaded.port, 32, 4.0, with_pages=True))
     assert pages is not None
     assert lookups.errors == 0 and pages.errors == 0, (lookups, pages)
     assert lookups.requests > 100 and pages.requests > 100, (lookups, pages)
