@@ -14,18 +14,20 @@ Why synthetic rather than the real data copied many times: copies would repeat l
 violation) and IRIs (no growth), and a benchmark needs graphs of 10k to 1M triples whose shape is
 like the real one: a region tree ending at ``id/region/china``, a sector scheme of fields and
 directions, designations that point at regions, sectors, organisations and policies, every entity
-citing a source, labels in ``@en`` and ``@zh``, dates at mixed precision. A few entities keep the
+citing a source and each of its statements citing it too (in the annotation blocks curators
+write), labels in ``@en`` and ``@zh``, dates at mixed precision. A few entities keep the
 slugs of the canned queries' examples (``id/region/guangdong``, ``id/zone/shenzhen`` …) so that
 every example binding finds rows.
 
 The same ``--seed`` and ``--triples`` give byte-identical files: one ``random.Random`` drives every
-choice, entities are emitted in a fixed order, and pyoxigraph serialises (fast, and without blank
-nodes). Data files are written in chunks of about ``FILE_TRIPLES`` triples, named by kind.
+choice, entities are emitted in a fixed order, and pyoxigraph serialises (fast; the only blank
+nodes are the citation blocks' reifiers, named after the statement they cite). Data files are written in chunks of about ``FILE_TRIPLES`` triples, named by kind.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import random
@@ -99,6 +101,26 @@ def p(local: str) -> ox.NamedNode:
     return term(PILOT, local)
 
 
+REIFIES = term(RDF, "reifies")
+#: The kinds whose statements cite their source (queries/qc/statement-without-source-violation.rq).
+CITED_KINDS = frozenset({"zone", "base", "policy", "org", "region", "event", "target"})
+#: What needs no citation: type, labels, descriptions, provenance and the Wikidata links.
+UNCITED_PREDICATES = frozenset(
+    {
+        A,
+        LABEL,
+        PREF_LABEL,
+        COMMENT,
+        DERIVED,
+        SAME_AS,
+        term(SKOS, "altLabel"),
+        term(SKOS, "definition"),
+        term(SKOS, "exactMatch"),
+        term(SKOS, "closeMatch"),
+    }
+)
+
+
 @dataclass
 class Entity:
     """One described thing: its IRI, its kind (``zone``, ``region`` …) and its statements."""
@@ -121,6 +143,21 @@ class Entity:
     def triples(self) -> Iterator[ox.Triple]:
         for predicate, obj in self.statements:
             yield ox.Triple(self.iri, predicate, obj)
+
+    def citations(self) -> Iterator[ox.Triple]:
+        """Each in-scope statement's citation block (``{| prov:wasDerivedFrom source |}``) as
+        the parser gives it: a reifier of the statement, citing the entity's first source.
+        An entity that cites no source (a planted fault) cites none for its statements."""
+        sources = self.values(DERIVED)
+        if self.kind not in CITED_KINDS or not sources:
+            return
+        for predicate, obj in self.statements:
+            if predicate in UNCITED_PREDICATES:
+                continue
+            statement = ox.Triple(self.iri, predicate, obj)
+            reifier = ox.BlankNode("c" + hashlib.sha256(str(statement).encode()).hexdigest()[:24])
+            yield ox.Triple(reifier, REIFIES, statement)
+            yield ox.Triple(reifier, DERIVED, sources[0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -644,11 +681,24 @@ def two_approval_dates(entity: Entity) -> list[Expected]:
 
 
 def missing_source(entity: Entity) -> list[Expected]:
-    """No prov:wasDerivedFrom: the shapes and the link check both say so."""
+    """No prov:wasDerivedFrom: the shapes and the link check both say so, and the QC query
+    names each of its statements, which then cite nothing either."""
     entity.drop(DERIVED)
+    uncited = [
+        Expected(
+            "missing-source",
+            "qc:statement-without-source-violation",
+            str(entity.iri),
+            str(predicate),
+            "",
+        )
+        for predicate, _obj in entity.statements
+        if predicate not in UNCITED_PREDICATES
+    ]
     return [
         expected("missing-source", entity, DERIVED, "MinCount"),
         Expected("missing-source", "links", str(entity.iri), str(DERIVED), ""),
+        *uncited,
     ]
 
 
@@ -757,7 +807,7 @@ def write_data(
     out: Path, entities: dict[str, list[Entity]], *, file_triples: int = FILE_TRIPLES
 ) -> int:
     """Each group as Turtle files of about ``file_triples`` triples (an entity is never split
-    across files); returns the triple count."""
+    across files, nor from its citations); returns the count of fact triples (citations apart)."""
     data = out / "data"
     if data.exists():
         shutil.rmtree(data)
@@ -766,14 +816,17 @@ def write_data(
     for group, members in entities.items():
         chunk: list[ox.Triple] = []
         index = 0
+        facts = 0
         for entity in members:
-            chunk.extend(entity.triples())
+            stated = list(entity.triples())
+            facts += len(stated)
+            chunk.extend([*stated, *entity.citations()])
             if len(chunk) >= file_triples:
                 _write_chunk(data / f"{group}-{index:03d}.ttl", chunk)
-                total, index, chunk = total + len(chunk), index + 1, []
+                total, index, chunk, facts = total + facts, index + 1, [], 0
         if chunk:
             _write_chunk(data / f"{group}-{index:03d}.ttl", chunk)
-            total += len(chunk)
+            total += facts
     return total
 
 

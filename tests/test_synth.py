@@ -69,4 +69,5 @@ def test_data_files_stay_below_the_size_bound(tmp_path: Path) -> None:
     files = sorted((tmp_path / "data").glob("*.ttl"))
     assert any(p.name.endswith("-001.ttl") for p in files), "large groups are split"
     for path in files:
-        assert len(parse_turtle(path)) < 500 + 30  # a file ends with the entity that crosses 500
+        # a file ends with the entity, and its citation blocks, that crosses 500
+        assert len(parse_turtle(path)) < 500 + 60
