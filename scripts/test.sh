@@ -23,4 +23,7 @@ bash scripts/virtuoso.sh install
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-.venv/bin/python -m pytest "$@"
+# One pytest-xdist worker per core; tests/conftest.py keeps the Virtuoso, browser, pyshacl-verdict
+# and timing ("slow") tests each in one worker, so that they share their resource and the timing
+# tests never run beside one another.
+.venv/bin/python -m pytest -n auto --dist loadgroup "$@"

@@ -17,7 +17,7 @@ pytest_plugins = [
 #: Tests that share a costly session resource, or that time a server's answers, run in one
 #: pytest-xdist worker each (``--dist loadgroup``): one Virtuoso, one Chromium, one pyshacl cache,
 #: and the timing tests one after another rather than beside each other.
-_GROUPS = ("virtuoso", "browser")
+_GROUPS = ("virtuoso", "browser", "slow")
 _PYSHACL_MODULES = ("test_shapes.py", "test_shacl_engines.py")
 
 
