@@ -31,6 +31,7 @@ from ..namespaces import (
 )
 from ..statements import STATEMENT_BASE
 from ..tables import compact
+from .readable import readable
 
 LANGUAGES = ("en", "zh")
 LABEL_PREDICATES = (RDFS + "label", SKOS + "prefLabel", DCTERMS + "title")
@@ -39,6 +40,10 @@ SOURCE_PREDICATE = PROV + "wasDerivedFrom"
 LINK_PREDICATES = (OWL + "sameAs", SKOS + "exactMatch", SKOS + "closeMatch")
 _TYPE = ox.NamedNode(RDF + "type")
 _STATEMENT_SUBJECT = ox.NamedNode(RDF + "subject")
+#: Shown in a page's header and its own sections rather than among its facts.
+_SHOWN_APART = frozenset(
+    {RDF + "type", *LABEL_PREDICATES, *DESCRIPTION_PREDICATES, SOURCE_PREDICATE, *LINK_PREDICATES}
+)
 _FIRST_PREDICATES = (RDF + "type", *LABEL_PREDICATES, *DESCRIPTION_PREDICATES)
 
 Subject = ox.NamedNode | ox.BlankNode
@@ -116,6 +121,7 @@ class TermView:
     lang: str = ""
     datatype: str = ""
     note: str = ""  # the IRI in compact form, shown beside a label
+    shown: str = ""  # a literal as the reader's view shows it (readable.readable), else the text
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,11 @@ class Description:
     labels: dict[str, str]
     types: list[TermView]
     descriptions: list[TermView]
+    #: What a reader is shown: the specific properties (not the super-properties the build
+    #: entails from them, nor type, labels, descriptions, sources and links, shown apart),
+    #: each value with its citations.
+    facts: list[PropertyValues]
+    #: Every statement with the entity as subject, as RDF has it.
     outgoing: list[PropertyValues]
     incoming: list[PropertyValues]
     #: The numbered sources (footnote n is ``sources[n - 1]``), each with its address.
@@ -254,6 +265,7 @@ class Knowledge:
                 value=term.value,
                 lang=term.language or "",
                 datatype="" if datatype == "xsd:string" else datatype,
+                shown=readable(term, lang),
             )
         return TermView(text=str(term), kind="blank", value=str(term))
 
@@ -320,6 +332,24 @@ class Knowledge:
             )
         return result
 
+    def _specific(
+        self, pairs: list[tuple[ox.NamedNode, Term]], apart: frozenset[str] = frozenset()
+    ) -> list[tuple[ox.NamedNode, Term]]:
+        """``pairs`` less the predicates in ``apart`` (shown elsewhere on the page) and less
+        each value the build entailed for a super-property of a property that has it too:
+        "sector" does not repeat the focus areas."""
+        by_value: dict[Term, set[Term]] = defaultdict(set)
+        for predicate, value in pairs:
+            by_value[value].add(predicate)
+        return [
+            (predicate, value)
+            for predicate, value in pairs
+            if predicate.value not in apart
+            and not any(
+                predicate in self._super_properties.get(other, ()) for other in by_value[value]
+            )
+        ]
+
     def _stated(self, node: ox.NamedNode) -> Stated:
         """Each (property, value) of ``node`` with the (source, evidence) pairs that state it,
         also under every super-property the build entailed from it."""
@@ -355,7 +385,7 @@ class Knowledge:
         number: dict[Term, int] = {}  # each source's footnote number, as a reader meets it
 
         def cite(predicate: ox.NamedNode, value: Term) -> tuple[Citation, ...]:
-            return tuple(
+            citations = (
                 Citation(
                     number.setdefault(source, len(number) + 1),
                     evidence.value if evidence else "",
@@ -363,8 +393,9 @@ class Knowledge:
                 )
                 for source, evidence in stated.get((predicate, value), ())
             )
+            return tuple(sorted(citations, key=lambda c: c.number))
 
-        groups = self._grouped(outgoing, lang, cite)  # type: ignore[arg-type]
+        facts = self._grouped(self._specific(outgoing, _SHOWN_APART), lang, cite)  # type: ignore[arg-type]
         for other in sorted(  # then the entity's other sources, by label
             (s for s in self.objects(iri, SOURCE_PREDICATE) if s not in number),
             key=lambda s: self.view(s, lang).text.casefold(),
@@ -395,11 +426,12 @@ class Knowledge:
                 for o in self.objects(iri, p)
                 if isinstance(o, ox.Literal) and o.language in (lang, "")
             ],
-            outgoing=groups,
-            incoming=self._grouped(incoming, lang),  # type: ignore[arg-type]
+            facts=facts,
+            outgoing=self._grouped(outgoing, lang),  # type: ignore[arg-type]
+            incoming=self._grouped(self._specific(incoming), lang),  # type: ignore[arg-type]
             sources=sources,
             wikidata=wikidata,
-            quotes=_quotes(groups),
+            quotes=_quotes(facts),
         )
 
     # --- classes, members, search ----------------------------------------------------------

@@ -1,0 +1,69 @@
+"""An entity page reads as a reference work: its facts name the specific property once, in words,
+with dates at their precision in the reader's language and no datatypes; everything RDF has
+stays one click away, under "All statements".
+
+The fixture's Shenzhen zone (tests/data/web) states its approval date (14 October 2019), nine
+focus areas and the sector artificial intelligence; the build entails pilot:date from the
+approval date and pilot:sector from each focus area.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import httpx
+import pytest
+
+from support.web import LiveServer
+
+pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: live_server
+
+
+def _facts(page: str) -> dict[str, list[str]]:
+    """The facts table: each row's heading and its values as text."""
+    table = re.search(r'<table class="properties facts">(.*?)</table>', page, re.S)
+    assert table is not None, "no facts table"
+    rows = {}
+    for th, td in re.findall(r"<tr><th>(.*?)</th>\s*<td>(.*?)</td></tr>", table.group(1), re.S):
+        values = re.findall(r"<li>(.*?)</li>", td, re.S)
+        text = [unescape(re.sub(r"<sup.*?</sup>|<[^>]+>", "", v)).strip() for v in values]
+        rows[unescape(re.sub(r"<[^>]+>", "", th)).strip()] = text
+    return rows
+
+
+@pytest.mark.parametrize(("lang", "date"), [("en", "14 October 2019"), ("zh", "2019年10月14日")])
+def test_dates_read_in_the_readers_language_without_datatypes(
+    live_server: LiveServer, lang: str, date: str
+) -> None:
+    page = httpx.get(f"{live_server.url}/id/zone/shenzhen?lang={lang}", timeout=10).text
+    facts = _facts(page)
+    dated = [values for values in facts.values() if date in values]
+    assert dated, f"no fact reads {date!r}: {facts}"
+    table = re.search(r'<table class="properties facts">(.*?)</table>', page, re.S)
+    assert table is not None and "xsd:" not in table.group(1) and "@en" not in table.group(1)
+
+
+def test_entailed_super_properties_do_not_repeat_the_specific_ones(live_server: LiveServer) -> None:
+    facts = _facts(httpx.get(f"{live_server.url}/id/zone/shenzhen?lang=en", timeout=10).text)
+    # not the nine focus areas again (the fixture has no label for the sector: its compact IRI)
+    assert facts["sector"] == ["sector:artificial-intelligence"]
+    assert len(facts["focus area"]) == 9
+    assert "date" not in facts, "the approval date is not repeated as a bare date"
+    for shown_apart in ("type", "label", "comment", "derived from"):
+        assert not any(shown_apart in heading for heading in facts), facts.keys()
+
+
+def test_every_statement_is_still_one_click_away(live_server: LiveServer) -> None:
+    page = httpx.get(f"{live_server.url}/id/zone/shenzhen?lang=en", timeout=10).text
+    details = re.search(r'<details class="all-statements">(.*?)</details>', page, re.S)
+    assert details is not None
+    assert "pilot:date" in details.group(1) and "xsd:date" in details.group(1)
+
+
+def test_links_to_an_entity_read_as_arrows_not_inverse_phrases(live_server: LiveServer) -> None:
+    page = httpx.get(f"{live_server.url}/id/region/shenzhen?lang=en", timeout=10).text
+    incoming = re.search(r'<table class="properties incoming">(.*?)</table>', page, re.S)
+    assert incoming is not None
+    headings = re.findall(r"<th>(.*?)</th>", incoming.group(1), re.S)
+    assert headings and all("←" in h and " of" not in h for h in headings), headings
