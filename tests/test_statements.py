@@ -147,3 +147,58 @@ def test_a_statement_that_loses_its_source_fails_the_check_by_name(source_copy: 
     assert len(failures) == 1, result.output  # not also the pilot:date entailed from it
     assert "<https://w3id.org/pilotkg/id/zone/shenzhen>" in failures[0], failures
     assert "approvalDate" in failures[0] and "2019-10-14" in failures[0], failures
+
+
+SHENZHEN = "<https://w3id.org/pilotkg/id/zone/shenzhen>"
+SOURCE = "<https://w3id.org/pilotkg/id/source/equalocean-2019-10-19>"
+
+
+@pytest.mark.parametrize(
+    ("turtle", "says"),
+    [
+        (  # a named block would take the name of something described elsewhere
+            f"{SHENZHEN} pilot:batch 7 ~ {SHENZHEN} {{| prov:wasDerivedFrom {SOURCE} |}} .",
+            "a named citation block",
+        ),
+        (
+            f'{SHENZHEN} pilot:batch 7 {{| prov:wasDerivedFrom {SOURCE} ; pilot:evidence "a"@en |}}'
+            f' {{| prov:wasDerivedFrom {SOURCE} ; pilot:evidence "b"@en |}} .',
+            "two citation blocks cite",
+        ),
+        (
+            f'{SHENZHEN} pilot:batch 7 {{| prov:wasDerivedFrom {SOURCE} ; pilot:evidence "a"@en , "b"@en |}} .',
+            "gives pilot:evidence twice",
+        ),
+        (
+            f"{SHENZHEN} pilot:batch 7 {{| prov:wasDerivedFrom [ a pilot:Source ] |}} .",
+            "source must be an IRI",
+        ),
+        (f"{SHENZHEN} :says <<( {SHENZHEN} pilot:batch 7 )>> .", "triple term outside"),
+    ],
+    ids=["named", "same-source-twice", "two-excerpts", "blank-source", "bare-triple-term"],
+)
+def test_a_block_the_build_cannot_read_is_one_line_naming_its_file(
+    source_copy: Path, turtle: str, says: str
+) -> None:
+    (source_copy / "data" / "zz-cite.ttl").write_text(PREFIXES + turtle + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--source", str(source_copy)])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in result.output, result.output
+    assert errors[0].startswith("error: data/zz-cite.ttl: "), errors
+    assert says in errors[0], errors
+
+
+def test_a_citation_block_outside_data_is_refused(source_copy: Path) -> None:
+    ontology = source_copy / "ontology" / "pilotkg.ttl"
+    ontology.write_text(
+        ontology.read_text(encoding="utf-8")
+        + '\npilot:Figure rdfs:comment "x"@en {| prov:wasDerivedFrom pilot:Figure |} .\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(source_copy), "--out", str(source_copy / "dist")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "they belong in data/ only" in result.output and "Traceback" not in result.output
+    assert not (source_copy / "dist").exists()

@@ -217,6 +217,8 @@ class Sources:
     ontology: list[ox.Triple] = field(default_factory=list)
     shapes: list[ox.Triple] = field(default_factory=list)
     entailed: int = 0
+    #: How many citations of statements by sources the data's citation blocks gave.
+    citations: int = 0
     #: How many shapes each shapes file declares, by its name in messages (see ``require_shapes``).
     shape_counts: dict[str, int] = field(default_factory=dict)
 
@@ -324,8 +326,21 @@ def _load_shapes(tree: SourceTree) -> tuple[list[ox.Triple], dict[str, int]]:
                 if problem is not None:
                     owner = _shortened(_named_owner(triple.subject, triples))
                     raise SourceError(f"{shown}: the {name} of {owner}: {problem}")
+        _refuse_triple_terms(shown, triples)
         shapes.extend(triples)
     return shapes, counts
+
+
+def _refuse_triple_terms(shown: str, triples: Iterable[ox.Triple]) -> None:
+    """SourceError for an RDF 1.2 triple term (a citation block, ``<<( … )>>``) outside data/:
+    citations are compiled in the data only, and nothing downstream reads triple terms."""
+    for triple in triples:
+        if isinstance(triple.subject, ox.Triple) or isinstance(triple.object, ox.Triple):
+            raise SourceError(
+                f"{shown}: {_shortened(triple.subject)} {_shortened(triple.predicate)} "
+                f"{_shortened(triple.object)}: an RDF 1.2 triple term or citation block; "
+                "they belong in data/ only"
+            )
 
 
 def require_shapes(sources: Sources) -> None:
@@ -349,16 +364,31 @@ def require_shapes(sources: Sources) -> None:
             )
 
 
-def _compile_citations(store: ox.Store, tree: SourceTree) -> None:
+def _compile_citations(store: ox.Store, tree: SourceTree) -> int:
     """``statements.compile_citations``, its refusals as SourceError naming file and statement."""
     try:
-        compile_citations(store)
+        return compile_citations(store)
     except CitationError as error:
         statement = error.statement
         raise SourceError(
-            f"{_file_stating(statement, tree, tree.data_files)}: {statement.subject} "
-            f"{statement.predicate} {_shortened(statement.object)}: {error}"
+            f"{_file_of_citation(error, tree)}: {_shortened(statement.subject)} "
+            f"{_shortened(statement.predicate)} {_shortened(statement.object)}: {error}"
         ) from error
+
+
+def _file_of_citation(error: CitationError, tree: SourceTree) -> str:
+    """The data file whose citation blocks ``error`` is about: the first that fails the same
+    way compiled alone; else (a statement stated or cited in two files) the first that
+    mentions the statement."""
+    for path in tree.data_files:
+        alone = ox.Store()
+        alone.load(path=os.fspath(path), format=ox.RdfFormat.TURTLE)
+        try:
+            compile_citations(alone)
+        except CitationError as same:
+            if str(same) == str(error):
+                return tree.relative(path)
+    return _file_stating(error.statement, tree, tree.data_files)
 
 
 def _check_queries(tree: SourceTree) -> None:
@@ -387,14 +417,16 @@ def load_sources(root: Path) -> Sources:
     store = ox.Store()
     _load_into(store, tree, tree.ontology_files)
     ontology = [quad.triple for quad in store]
+    _refuse_triple_terms(", ".join(map(tree.relative, tree.ontology_files)), ontology)
     _load_into(store, tree, tree.data_files)
     _check_term_sizes(store, tree, [*tree.ontology_files, *tree.data_files])
-    _compile_citations(store, tree)
+    citations = _compile_citations(store, tree)
     return Sources(
         tree=tree,
         store=store,
         ontology=ontology,
         shapes=shapes,
+        citations=citations,
         entailed=entail(store, ontology),
         shape_counts=shape_counts,
     )

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
@@ -44,93 +43,137 @@ EVIDENCE = ox.NamedNode(PILOT + "evidence")
 
 
 class CitationError(ValueError):
-    """A citation block the build cannot turn into one statement with one source."""
+    """A citation block the build cannot turn into one statement cited by one source."""
 
     def __init__(self, statement: ox.Triple, problem: str) -> None:
         super().__init__(problem)
         self.statement = statement
 
 
-@dataclass
-class _Citation:
-    statement: ox.Triple
-    about: list[tuple[ox.NamedNode, Term]] = field(default_factory=list)
-
-    def sources(self) -> list[Term]:
-        return [value for prop, value in self.about if prop == DERIVED_FROM]
+#: Citation blocks compiled per store transaction: bounds the Python objects held at once.
+_BATCH = 20_000
 
 
 def statement_iri(statement: ox.Triple, source: Term) -> ox.NamedNode:
     """The IRI of the citation of ``statement`` by ``source``: a digest of both, stable
-    across builds and across the order the files are read in."""
+    across builds and across the order the files are read in (every term is an IRI or a
+    literal: blank nodes, whose labels change from parse to parse, are refused)."""
     text = f"{statement.subject} {statement.predicate} {statement.object} {source}"
     return ox.NamedNode(STATEMENT_BASE + hashlib.sha256(text.encode()).hexdigest()[:20])
 
 
-def _citations(store: ox.Store) -> dict[Term, _Citation]:
-    citations: dict[Term, _Citation] = {}
-    for quad in store.quads_for_pattern(None, REIFIES, None, ox.DefaultGraph()):
-        if not isinstance(quad.object, ox.Triple):
-            continue
-        citations[quad.subject] = _Citation(quad.object)
-    for reifier, citation in citations.items():
-        assert isinstance(reifier, ox.NamedNode | ox.BlankNode)
-        for quad in store.quads_for_pattern(reifier, None, None, ox.DefaultGraph()):
-            if quad.predicate != REIFIES:
-                citation.about.append((quad.predicate, quad.object))
-    return citations
-
-
 def compile_citations(store: ox.Store) -> int:
-    """Replace every annotation block of the store's default graph by an RDF 1.1
-    reification and add entity-level ``prov:wasDerivedFrom``; how many citations.
+    """Replace every citation block of the store's default graph by an RDF 1.1 reification
+    and add entity-level ``prov:wasDerivedFrom``; how many citations there are.
 
-    Raises CitationError for a block that names no source or several (each source
-    takes a block of its own, so that its evidence stays with it) and for a
-    statement quoted in an annotation that the data does not assert.
+    Raises CitationError, naming the statement, for a block the build cannot read as one
+    source's citation of one asserted statement of IRIs and literals, and for a triple term
+    left anywhere else: no store or client this project serves reads RDF 1.2 triple terms.
     """
-    citations = _citations(store)
-    derived: dict[Term, set[Term]] = defaultdict(set)
+    reifiers = [q.subject for q in store.quads_for_pattern(None, REIFIES, None, ox.DefaultGraph())]
+    seen: set[ox.NamedNode] = set()
+    for start in range(0, len(reifiers), _BATCH):
+        _compile_batch(store, reifiers[start : start + _BATCH], seen)
+    leftover = store.query(
+        "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isTRIPLE(?s) || isTRIPLE(?o)) } LIMIT 1"
+    )
+    assert isinstance(leftover, ox.QuerySolutions)
+    for row in leftover:
+        statement = ox.Triple(row["s"], row["p"], row["o"])
+        raise CitationError(
+            statement,
+            "an RDF 1.2 triple term outside a citation block: write the statement itself, "
+            "and cite it with {| prov:wasDerivedFrom source:… |} after its value",
+        )
+    return len(seen)
+
+
+def _compile_batch(
+    store: ox.Store,
+    reifiers: list[ox.NamedNode | ox.BlankNode | ox.Triple],
+    seen: set[ox.NamedNode],
+) -> None:
+    graph = ox.DefaultGraph()
     added: list[ox.Quad] = []
-    for citation in citations.values():
-        statement, sources = citation.statement, citation.sources()
-        if len(sources) != 1:
+    removed: list[ox.Quad] = []
+    derived: dict[ox.NamedNode, set[ox.NamedNode]] = defaultdict(set)
+    for reifier in reifiers:
+        assert isinstance(reifier, ox.NamedNode | ox.BlankNode)
+        quads = list(store.quads_for_pattern(reifier, None, None, graph))
+        statement, source, about = _read_block(store, reifier, quads)
+        node = statement_iri(statement, source)
+        if node in seen:
             raise CitationError(
                 statement,
-                "a citation block names no source: give it prov:wasDerivedFrom source:…"
-                if not sources
-                else f"a citation block names {len(sources)} sources: give each source "
-                "a {| |} block of its own, with its own pilot:evidence",
+                f"two citation blocks cite {source} for this statement: merge them into one",
             )
-        if not _asserted(store, statement):
-            raise CitationError(statement, "a citation of a statement the data does not assert")
-        node = statement_iri(statement, sources[0])
-        graph = ox.DefaultGraph()
+        seen.add(node)
         added += [
             ox.Quad(node, TYPE, STATEMENT, graph),
             ox.Quad(node, SUBJECT, statement.subject, graph),
             ox.Quad(node, PREDICATE, statement.predicate, graph),
             ox.Quad(node, OBJECT, statement.object, graph),
+            *(ox.Quad(node, prop, value, graph) for prop, value in about),
         ]
-        added += [ox.Quad(node, prop, value, graph) for prop, value in citation.about]
-        derived[statement.subject].add(sources[0])
-    for reifier in citations:
-        assert isinstance(reifier, ox.NamedNode | ox.BlankNode)
-        for quad in list(store.quads_for_pattern(reifier, None, None, ox.DefaultGraph())):
-            store.remove(quad)
-    for entity, cited in derived.items():
-        assert isinstance(entity, ox.NamedNode)
-        added += [ox.Quad(entity, DERIVED_FROM, source, ox.DefaultGraph()) for source in cited]
+        assert isinstance(statement.subject, ox.NamedNode)
+        derived[statement.subject].add(source)
+        removed += quads
+    for quad in removed:
+        store.remove(quad)
+    for entity, sources in derived.items():
+        added += [ox.Quad(entity, DERIVED_FROM, source, graph) for source in sources]
     store.extend(added)
-    return len(citations)
+
+
+def _read_block(
+    store: ox.Store, reifier: ox.NamedNode | ox.BlankNode, quads: list[ox.Quad]
+) -> tuple[ox.Triple, ox.NamedNode, list[tuple[ox.NamedNode, Term]]]:
+    """The statement a citation block cites, its one source and what else the block says;
+    CitationError for a block the build cannot read so."""
+    reified = [q.object for q in quads if q.predicate == REIFIES]
+    first = reified[0]
+    statement = first if isinstance(first, ox.Triple) else ox.Triple(reifier, REIFIES, first)
+    if isinstance(reifier, ox.NamedNode):
+        raise CitationError(
+            statement, f"a named citation block (~ {reifier}): write it without a name"
+        )
+    if len(reified) != 1 or not isinstance(first, ox.Triple):
+        raise CitationError(statement, "rdf:reifies must cite exactly one statement")
+    if any(isinstance(term, ox.BlankNode | ox.Triple) for term in statement):
+        raise CitationError(
+            statement,
+            "a citation of a statement with a blank node or a nested block: citations need "
+            "IRIs and literals (data/README.md rule 7)",
+        )
+    sources = [q.object for q in quads if q.predicate == DERIVED_FROM]
+    if len(sources) != 1:
+        raise CitationError(
+            statement,
+            "a citation block names no source: give it prov:wasDerivedFrom source:…"
+            if not sources
+            else f"a citation block names {len(sources)} sources: give each source "
+            "a {| |} block of its own, with its own pilot:evidence",
+        )
+    source = sources[0]
+    if not isinstance(source, ox.NamedNode):
+        raise CitationError(statement, "a citation block's source must be an IRI (source:…)")
+    if sum(1 for q in quads if q.predicate == EVIDENCE) > 1:
+        raise CitationError(
+            statement,
+            "a citation block gives pilot:evidence twice: one excerpt per block "
+            "(join two passages with … in one string)",
+        )
+    if not _asserted(store, statement):
+        raise CitationError(statement, "a citation of a statement the data does not assert")
+    about = [(q.predicate, q.object) for q in quads if q.predicate != REIFIES]
+    return statement, source, about
 
 
 def _asserted(store: ox.Store, statement: ox.Triple) -> bool:
     """Whether the default graph states ``statement`` (annotation syntax always does;
     a reifier written out by hand with ``rdf:reifies`` may not)."""
     subject = statement.subject
-    if not isinstance(subject, ox.NamedNode):
-        return False
+    assert isinstance(subject, ox.NamedNode)
     quads = store.quads_for_pattern(
         subject, statement.predicate, statement.object, ox.DefaultGraph()
     )

@@ -12,6 +12,7 @@ import re
 from html import unescape
 
 import httpx
+import pyoxigraph as ox
 
 from support.web import LiveServer
 
@@ -94,3 +95,25 @@ def test_an_entity_page_numbers_each_values_sources_and_quotes_them(
 def test_citation_nodes_are_not_listed_as_links_to_the_entity(live_server: LiveServer) -> None:
     page = httpx.get(live_server.url + "/id/zone/shenzhen", timeout=10).text
     assert "/id/statement/" not in page
+
+
+def test_an_entitys_rdf_carries_each_citation_whole(live_server: LiveServer) -> None:
+    """Not only ``id:statement/… rdf:subject zone:shenzhen``: predicate, object, source and
+    evidence too, so that a client that fetches the entity gets its citations."""
+    response = httpx.get(
+        live_server.url + "/id/zone/shenzhen",
+        headers={"Accept": "application/n-triples"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    graph = ox.Store()
+    graph.load(response.content, format=ox.RdfFormat.N_TRIPLES)
+    answer = graph.query(
+        "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
+        "PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX pilot: <https://w3id.org/pilotkg/ontology#> "
+        "SELECT ?source ?evidence WHERE { ?st rdf:subject <https://w3id.org/pilotkg/id/zone/shenzhen> ;"
+        " rdf:predicate pilot:approvalDate ; rdf:object ?date ; prov:wasDerivedFrom ?source ;"
+        " pilot:evidence ?evidence }"
+    )
+    rows = [(row["source"].value, row["evidence"].value) for row in answer]  # type: ignore[union-attr]
+    assert rows == [(ID + "source/workercn-2019-10-19", LETTER_WORDS)]

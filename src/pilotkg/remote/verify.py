@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from ..errors import QueryError
-from ..graphs import Term as Node
-from ..graphs import to_store
+from ..graphs import Term, to_store
 from ..namespaces import XSD
 from ..queries import CannedQuery, engine_errors, prepare
 from ..sparqltext import Token, string_value, tokens
@@ -58,12 +57,13 @@ class QueryComparison:
 #: Virtuoso's default ResultSetMaxRows: a remote answer of exactly this size may be cut.
 VIRTUOSO_MAX_ROWS = 10_000
 
-Term = Node | None
+#: An answer's cell: a term, or None where the variable is unbound.
+Cell = Term | None
 #: One answer row: (variable, term) pairs in variable order.
-Row = tuple[tuple[str, Term], ...]
+Row = tuple[tuple[str, Cell], ...]
 
 
-def term_key(term: Term) -> str:
+def term_key(term: Cell) -> str:
     """A comparable text for one RDF term in a query answer.
 
     Stores agree on the value of a number but not on its spelling or type:
@@ -141,7 +141,7 @@ def _group_concat_call(toks: list[Token], opening: int) -> tuple[int, str]:
     return -1, " "
 
 
-def concat_key(term: Term, separator: str) -> str:
+def concat_key(term: Cell, separator: str) -> str:
     """A GROUP_CONCAT result as the sorted list of its parts.
 
     SPARQL 1.1 leaves the order of the parts to each store, and stores differ

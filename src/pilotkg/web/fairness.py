@@ -7,7 +7,8 @@ waiter resumes the turn after that). Under a flood of pages each turn is long,
 so a query's round trip took twice a page's and lookups lost more than half
 their throughput. A page request that finds queries in flight first hands the
 loop back for as many turns, which puts both on the same number of turns; with
-no query in flight it costs nothing.
+no query in flight it costs nothing. The SPARQL endpoint and the canned-query pages are
+queries themselves and do not give way.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..entailment import SUB_PROPERTY_OF, super_properties
 from ..graphs import Term
 from ..namespaces import (
     BASE,
@@ -180,7 +181,10 @@ class Knowledge:
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
-        self._super_properties = _super_properties(store)
+        #: Each pilot property's super-properties, as the build entails them.
+        self._super_properties = super_properties(
+            q.triple for q in store.quads_for_pattern(None, SUB_PROPERTY_OF, None)
+        )
         self.labels: dict[str, dict[str, str]] = {}
         for predicate in LABEL_PREDICATES:  # first predicate wins, per language
             for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None):
@@ -284,11 +288,20 @@ class Knowledge:
     # --- descriptions -------------------------------------------------------------------
 
     def triples_about(self, iri: str) -> list[ox.Triple]:
-        """The triples with ``iri`` as subject, then as object: what its RDF pages hold."""
+        """The triples with ``iri`` as subject, then as object, then the whole of each citation
+        of its statements (a half of one would name a statement with no source): what its RDF
+        pages hold."""
         node = ox.NamedNode(iri)
         outgoing = [q.triple for q in self.store.quads_for_pattern(node, None, None)]
         incoming = [q.triple for q in self.store.quads_for_pattern(None, None, node)]
-        return sorted(set(outgoing), key=str) + sorted(set(incoming) - set(outgoing), key=str)
+        citations = [
+            q.triple
+            for statement in {t.subject for t in incoming if _is_statement(t.subject)}
+            for q in self.store.quads_for_pattern(statement, None, None)
+        ]
+        first = sorted(set(outgoing), key=str)
+        then = sorted(set(incoming) - set(outgoing), key=str)
+        return first + then + sorted(set(citations) - set(incoming), key=str)
 
     def ontology_triples(self) -> list[ox.Triple]:
         """Every triple about the ontology or one of its terms."""
@@ -338,7 +351,7 @@ class Knowledge:
         """``pairs`` less the predicates in ``apart`` (shown elsewhere on the page) and less
         each value the build entailed for a super-property of a property that has it too:
         "sector" does not repeat the focus areas."""
-        by_value: dict[Term, set[Term]] = defaultdict(set)
+        by_value: dict[Term, set[ox.NamedNode]] = defaultdict(set)
         for predicate, value in pairs:
             by_value[value].add(predicate)
         return [
@@ -351,8 +364,8 @@ class Knowledge:
         ]
 
     def _stated(self, node: ox.NamedNode) -> Stated:
-        """Each (property, value) of ``node`` with the (source, evidence) pairs that state it,
-        also under every super-property the build entailed from it."""
+        """Each (property, value) of ``node`` with the (source, evidence) pairs that state it
+        (the build gives each pair a statement node of its own, with at most one evidence)."""
         found: Stated = defaultdict(list)
         for quad in self.store.quads_for_pattern(None, _STATEMENT_SUBJECT, node):
             statement = quad.subject
@@ -366,9 +379,9 @@ class Knowledge:
             if predicate is None or value is None or source is None:
                 continue
             evidence = about.get(PILOT + "evidence")
-            pair = (source, evidence if isinstance(evidence, ox.Literal) else None)
-            for stated in (predicate, *self._super_properties.get(predicate, ())):
-                found[(stated, value)].append(pair)
+            found[(predicate, value)].append(
+                (source, evidence if isinstance(evidence, ox.Literal) else None)
+            )
         return found
 
     def describe(self, iri: str, lang: str) -> Description:
@@ -505,19 +518,6 @@ def _quotes(groups: list[PropertyValues]) -> dict[int, list[tuple[str, str, list
         number: [(evidence, lang, backs) for (evidence, lang), backs in quotes.items()]
         for number, quotes in found.items()
     }
-
-
-def _super_properties(store: ox.Store) -> dict[Term, list[Term]]:
-    """Each property with its super-properties (a value the build entailed for a super-property
-    carries the citation of the statement it was entailed from)."""
-    found: dict[Term, list[Term]] = defaultdict(list)
-    results = store.query(
-        f"SELECT ?p ?super WHERE {{ ?p <{RDFS}subPropertyOf>+ ?super FILTER(?p != ?super) }}"
-    )
-    assert isinstance(results, ox.QuerySolutions)
-    for row in results:
-        found[row["p"]].append(row["super"])
-    return found
 
 
 def _is_statement(term: Term) -> bool:

@@ -297,8 +297,12 @@ class _Request:
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     def cancel(self) -> None:
-        """Tell the dispatcher the answer is not wanted (it kills the worker if it runs the job)."""
+        """Tell the dispatcher the answer is not wanted (it kills the worker if it runs the job),
+        and settle the caller's future, which the dispatcher then never settles (called on the
+        event loop's thread, like ``submit``)."""
         self.cancelled.set()
+        if not self.future.done():
+            self.future.cancel()
 
     def settle(self, outcome: Outcome | None = None, error: Exception | None = None) -> None:
         """Complete the caller's future from the dispatcher thread."""
