@@ -164,7 +164,8 @@ def child_pipeline(source: Path, _args: argparse.Namespace) -> Json:
 
 
 def child_build(source: Path, _args: argparse.Namespace) -> Json:
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as scratch:
+        out = str(Path(scratch) / "dist")  # the release path becomes a symlink: not the scratch
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "pilotkg.cli", "build", "--source", str(source), "--out", out],

@@ -140,3 +140,14 @@ def test_a_missing_entity_parameter_is_a_one_line_usage_error() -> None:
     result = CliRunner().invoke(main, ["query", "statement-sources"])
     assert result.exit_code == 2
     assert "needs entity" in result.output and "Traceback" not in result.output
+
+
+def test_a_figure_cites_its_value_unit_and_year() -> None:
+    """Jinan's 2018 GDP, CNY 785.66 bn (EqualOcean, 2019-10-19, the seed article)."""
+    found = {r[0]: r for r in rows("figure/jinan-gdp-2018")}
+    value = found["http://schema.org/value"]
+    assert float(value[1]) == 785_660_000_000 and value[2] == ID + "source/equalocean-2019-10-19"
+    assert "CNY 785.66 billion" in value[3]
+    assert found["http://qudt.org/schema/qudt/unit"][1] == "http://qudt.org/vocab/currency/CNY"
+    year = found[PILOT + "referenceYear"]
+    assert year[1] == "2018" and year[3].startswith("In 2018,")
