@@ -33,6 +33,7 @@ from starlette.routing import Route
 from ..queries import Catalogue
 from ..release import Release
 from .clients import ClientSlots
+from .i18n import translations
 from .knowledge import Knowledge, other_language
 from .negotiate import HTML, Page, negotiate
 from .security import HOST_REFLECTED, Yasgui, yasgui_assets
@@ -46,15 +47,23 @@ REMEMBERED = "pilotkg.remembered"
 _PARAMETER = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
 
 
-def template_environment() -> jinja2.Environment:
-    """Jinja2 with autoescaping on for every template, SVG included: no literal reaches a page raw."""
-    return jinja2.Environment(
+def template_environment(lang: str = "en") -> jinja2.Environment:
+    """Jinja2 with autoescaping on for every template, SVG included: no literal reaches a page
+    raw; its ``_()`` and ``{% trans %}`` speak ``lang`` (``i18n.translations``)."""
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("pilotkg.web", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    environment.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    return environment
+
+
+def _environments() -> dict[str, jinja2.Environment]:
+    return {lang: template_environment(lang) for lang in ("en", "zh")}
 
 
 @dataclass
@@ -68,6 +77,8 @@ class Site:
     catalogue: Catalogue
     version: str
     templates: jinja2.Environment = field(default_factory=template_environment)
+    #: One environment per interface language (``render`` picks the request's).
+    localized: dict[str, jinja2.Environment] = field(default_factory=_environments)
     pool: QueryPool | None = None
     client_slots: ClientSlots = field(default_factory=lambda: ClientSlots(0))
     memo: dict[tuple[str, ...], object] = field(default_factory=dict)
@@ -141,15 +152,19 @@ class Site:
             if name != "lang" and not shared
         ]
         switched.append(("lang", other_language(lang)))
-        return self.templates.get_template(template).render(
-            root=self.root(request),
-            lang=lang,
-            other_lang=other_language(lang),
-            switch_lang_url=f"{self.own_path(request)}?{urlencode(switched)}",
-            version=self.version,
-            settings=self.settings,
-            yasgui=self.yasgui,
-            **context,
+        return (
+            self.localized[lang]
+            .get_template(template)
+            .render(
+                root=self.root(request),
+                lang=lang,
+                other_lang=other_language(lang),
+                switch_lang_url=f"{self.own_path(request)}?{urlencode(switched)}",
+                version=self.version,
+                settings=self.settings,
+                yasgui=self.yasgui,
+                **context,
+            )
         )
 
     def page(
