@@ -13,8 +13,10 @@ import re
 from html import unescape
 
 import httpx
+import pyoxigraph as ox
 import pytest
 
+from pilotkg.web.readable import readable
 from support.web import LiveServer
 
 pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: live_server
@@ -67,3 +69,22 @@ def test_links_to_an_entity_read_as_arrows_not_inverse_phrases(live_server: Live
     assert incoming is not None
     headings = re.findall(r"<th>(.*?)</th>", incoming.group(1), re.S)
     assert headings and all("←" in h and " of" not in h for h in headings), headings
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@pytest.mark.parametrize(
+    ("value", "datatype", "en", "zh"),
+    [
+        ("2022-09", "gYearMonth", "September 2022", "2022年9月"),
+        ("2019", "gYear", "2019", "2019年"),
+        ("1716000000", "decimal", "1,716,000,000", "1,716,000,000"),
+        ("2019-13", "gYearMonth", "2019-13", "2019-13"),  # not a month: its lexical form
+    ],
+)
+def test_dates_keep_their_precision_and_numbers_are_grouped(
+    value: str, datatype: str, en: str, zh: str
+) -> None:
+    literal = ox.Literal(value, datatype=ox.NamedNode(XSD + datatype))
+    assert (readable(literal, "en"), readable(literal, "zh")) == (en, zh)
