@@ -77,8 +77,11 @@ def test_an_entity_page_numbers_each_values_sources_and_quotes_them(
         r'<sup class="cite"><a href="#source-(\d+)" title="([^"]*)">', rows["approval"]
     )
     assert [(title) for _n, title in approval] == [LETTER_WORDS]
-    batch = re.findall(r'<sup class="cite"><a href="#source-(\d+)"', rows["batch"])
+    batch = re.findall(
+        r'<sup class="cite">(?:<span[^>]*>,</span>)?<a href="#source-(\d+)"', rows["batch"]
+    )
     assert len(batch) == 2 and len(set(batch)) == 2
+    assert '<span aria-hidden="true">,</span>' in rows["batch"], "two footnotes read as one number"
     number = approval[0][0]
     item = re.search(rf'<li id="source-{number}">(.*?)</li>', page, re.S)
     assert item is not None
