@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from babel.messages.pofile import read_po
+from babel.messages.extract import extract_python
 from jinja2.ext import babel_extract
 
 from pilotkg.web.i18n import LOCALES
@@ -18,7 +19,8 @@ from support.web import LiveServer
 
 pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: live_server
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "pilotkg" / "web" / "templates"
+WEB = Path(__file__).resolve().parents[2] / "src" / "pilotkg" / "web"
+TEMPLATES = WEB / "templates"
 OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
 
 
@@ -41,11 +43,21 @@ def _template_messages() -> set[str]:
     return found
 
 
-def test_every_template_message_has_its_chinese_and_none_is_stale() -> None:
+def _python_messages() -> set[str]:
+    """The message ids the web layer's Python marks with ``_`` (``i18n.translator``)."""
+    found: set[str] = set()
+    for path in WEB.rglob("*.py"):
+        with path.open("rb") as module:
+            for _line, _function, message, _comments in extract_python(module, ("_",), [], {}):
+                found.add(_singular(message))
+    return found
+
+
+def test_every_interface_message_has_its_chinese_and_none_is_stale() -> None:
     with (LOCALES / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as po:
         catalog = read_po(po)
     translated = {(m.id if isinstance(m.id, str) else m.id[0]): m.string for m in catalog if m.id}
-    used = _template_messages()
+    used = _template_messages() | _python_messages()
     assert len(used) > 50
     assert sorted(used - set(translated)) == [], "messages without a Chinese translation"
     assert sorted(set(translated) - used) == [], "translations no template uses"

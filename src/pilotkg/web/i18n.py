@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -34,3 +35,19 @@ def translations(lang: str) -> gettext.NullTranslations:
     write_mo(compiled, catalog)
     compiled.seek(0)
     return Translations(compiled)
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """``_`` for Python code: ``_("There is no page at {path}.", path=p)`` in ``lang``.
+
+    Messages written in Python are marked with ``_`` (so Babel's extractor finds them, as the
+    i18n test does) and take their values as named ``str.format`` fields, filled after
+    translation, so a translator may move them.
+    """
+    catalogue = translations(lang)
+
+    def _(message: str, **values: object) -> str:
+        text = catalogue.gettext(message)
+        return text.format(**values) if values else text
+
+    return _
