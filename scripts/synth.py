@@ -103,7 +103,7 @@ def p(local: str) -> ox.NamedNode:
 
 REIFIES = term(RDF, "reifies")
 #: The kinds whose statements cite their source (queries/qc/statement-without-source-violation.rq).
-CITED_KINDS = frozenset({"zone", "base", "policy", "org", "region", "event", "target"})
+CITED_KINDS = frozenset({"zone", "base", "programme", "policy", "org", "region", "event", "target"})
 #: What needs no citation: type, labels, descriptions, provenance and the Wikidata links.
 UNCITED_PREDICATES = frozenset(
     {

@@ -147,7 +147,20 @@ EXPECTED: dict[str, Expect] = {
     "event-participant-not-person.ttl": Expect((z("event/test-launch"),), PILOT + "participant", "ClassConstraintComponent", "not a pilot:Person"),
     # people and figures
     "person-role-without-language.ttl": Expect((z("person/test-official"),), PILOT + "role", "DatatypeConstraintComponent", "with its language tag"),
-    "figure-value-not-decimal.ttl": Expect((z("figure/test-gdp"),), "http://schema.org/value", "DatatypeConstraintComponent", "exactly one schema:value, an xsd:decimal"),
+    "figure-value-not-decimal.ttl": Expect((z("figure/test-gdp"),), "http://schema.org/value", "DatatypeConstraintComponent", "at most one schema:value, an xsd:decimal"),
+    "figure-value-and-bound.ttl": Expect((z("figure/test-both"),), "", "XoneConstraintComponent", "never both a value and a bound"),
+    "figure-without-amount.ttl": Expect((z("figure/test-empty"),), "", "XoneConstraintComponent", "A figure states its amount once"),
+    "figure-bounds-swapped.ttl": Expect((z("figure/test-swapped"),), "http://schema.org/minValue", "LessThanOrEqualsConstraintComponent", "schema:minValue is above schema:maxValue"),
+    "figure-bound-not-decimal.ttl": Expect((z("figure/test-text-bound"),), "http://schema.org/minValue", "DatatypeConstraintComponent", "at most one schema:minValue, an xsd:decimal"),
+    "figure-link-not-figure.ttl": Expect((z("programme/test-programme"),), PILOT + "figure", "ClassConstraintComponent", "not a pilot:Figure"),
+    "person-member-of-not-org.ttl": Expect((z("person/test-mayor"),), ORG + "memberOf", "ClassConstraintComponent", "org:memberOf points at something that is not an org:Organization"),
+    # strategic roles, regions served, twin zones, connected institutions
+    "zone-strategic-role-without-language.ttl": Expect((z("zone/test-zone"),), PILOT + "strategicRole", "DatatypeConstraintComponent", "with their language tag"),
+    "zone-serves-region-not-region.ttl": Expect((z("zone/test-zone"),), PILOT + "servesRegion", "ClassConstraintComponent", "not a pilot:Region"),
+    "base-connected-institution-not-org.ttl": Expect((z("base/test-base"),), PILOT + "connectedInstitution", "ClassConstraintComponent", "not an org:Organization"),
+    "twin-zone-not-zone.ttl": Expect((z("zone/test-zone"),), PILOT + "twinZone", "ClassConstraintComponent", "not a pilot:PilotZone"),
+    "twin-zone-one-way.ttl": Expect((z("zone/test-zone"),), PILOT + "twinZone", "SPARQLConstraintComponent", "is stated one way only"),
+    "twin-zone-same-programme.ttl": Expect((z("zone/test-zone"), z("zone/test-same-programme-twin")), PILOT + "twinZone", "SPARQLConstraintComponent", "is a zone of the same programme"),
     "figure-unit-not-qudt.ttl": Expect((z("figure/test-share"),), "http://qudt.org/schema/qudt/unit", "NodeKindConstraintComponent|PatternConstraintComponent", "a QUDT unit or currency IRI"),
     "figure-year-not-gyear.ttl": Expect((z("figure/test-count"),), PILOT + "referenceYear", "DatatypeConstraintComponent", "at most one xsd:gYear"),
     # policies
@@ -159,6 +172,8 @@ EXPECTED: dict[str, Expect] = {
     "policy-adopted-at-not-event.ttl": Expect((z("policy/test-letter"),), PILOT + "adoptedAt", "ClassConstraintComponent", "not a pilot:Event"),
     "policy-target-not-target.ttl": Expect((z("policy/test-letter"),), PILOT + "target", "ClassConstraintComponent", "not a pilot:Target"),
     "policy-measure-not-measure.ttl": Expect((z("policy/test-letter"),), PILOT + "keyAction|" + PILOT + "measure", "ClassConstraintComponent", "not a pilot:PolicyMeasure"),
+    "policy-status-not-status.ttl": Expect((z("policy/test-letter"),), SCHEMA + "creativeWorkStatus", "ClassConstraintComponent", "pilot:DocumentStatus"),
+    "policy-concerns-designation-not-designation.ttl": Expect((z("policy/test-letter"),), PILOT + "concernsDesignation", "ClassConstraintComponent", "not a pilot zone or pilot test base"),
     # regions
     "region-level-not-level.ttl": Expect((z("region/test-county"),), PILOT + "administrativeLevel", "ClassConstraintComponent", "must be a pilot:AdministrativeLevel"),
     "region-missing-part-of.ttl": Expect((z("region/test-island"),), "", "SPARQLConstraintComponent", "chain stops at https://w3id.org/pilotkg/id/region/test-island"),
@@ -184,6 +199,7 @@ EXPECTED: dict[str, Expect] = {
     "ontology-term-two-en-labels.ttl": Expect((PILOT + "testProperty",), RDFS_ + "label", "UniqueLangConstraintComponent", "two rdfs:label values in the same language"),
     "ontology-term-missing-en-definition.ttl": Expect((PILOT + "testValue",), "", "QualifiedMinCountConstraintComponent", "Ontology term has no English definition"),
     "ontology-term-missing-zh-definition.ttl": Expect((PILOT + "TestKind",), "", "QualifiedMinCountConstraintComponent", "Ontology term has no Chinese definition"),
+    "ontology-status-missing-zh-definition.ttl": Expect((PILOT + "TestStage",), "", "QualifiedMinCountConstraintComponent", "Ontology term has no Chinese definition"),
     "ontology-header-missing-license.ttl": Expect(("https://w3id.org/pilotkg/ontology/test-module",), DCTERMS + "license", "SPARQLConstraintComponent", "The ontology header lacks http://purl.org/dc/terms/license"),
     "source-unfindable.ttl": Expect((z("source/test-unfindable"),), "", "SPARQLConstraintComponent", "A source needs pilot:publisherName"),
 }

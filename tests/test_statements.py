@@ -149,6 +149,49 @@ def test_a_statement_that_loses_its_source_fails_the_check_by_name(source_copy: 
     assert "approvalDate" in failures[0] and "2019-10-14" in failures[0], failures
 
 
+@pytest.mark.parametrize(
+    ("file", "entity", "statement", "names"),
+    [
+        (  # a programme's statements are in scope too: its count of zones
+            "programmes.ttl",
+            "programme:most-ai-innovation-development-pilot-zones",
+            "figure:most-zones-count-2021-12",
+            (
+                "/id/programme/most-ai-innovation-development-pilot-zones>",
+                "figure",
+                "/id/figure/most-zones-count-2021-12",
+            ),
+        ),
+        (  # one side of a twin-zone link
+            "most-zones.ttl",
+            "zone:most-wuhan",
+            "pilot:twinZone zone:wuhan",
+            ("/id/zone/most-wuhan>", "twinZone", "/id/zone/wuhan"),
+        ),
+        (  # a lower bound
+            "figures.ttl",
+            "figure:liaoning-computing-power-target-2027",
+            "schema:minValue 5000.0",
+            ("/id/figure/liaoning-computing-power-target-2027>", "minValue", "5000"),
+        ),
+    ],
+    ids=["programme-figure", "twin-zone", "lower-bound"],
+)
+def test_a_new_kind_of_statement_that_loses_its_source_is_named(
+    source_copy: Path, file: str, entity: str, statement: str, names: tuple[str, ...]
+) -> None:
+    path = source_copy / "data" / file
+    path.write_text(
+        _without_first_citation(path.read_text(encoding="utf-8"), entity, statement),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", "--source", str(source_copy)])
+    assert result.exit_code == 1, result.output
+    failures = [line for line in result.output.splitlines() if "statement-without-source" in line]
+    assert len(failures) == 1, result.output
+    assert all(name in failures[0] for name in names), failures
+
+
 SHENZHEN = "<https://w3id.org/pilotkg/id/zone/shenzhen>"
 SOURCE = "<https://w3id.org/pilotkg/id/source/equalocean-2019-10-19>"
 

@@ -57,6 +57,20 @@ def built_source() -> Path:
     return source
 
 
+@functools.cache
+def built_real_source() -> Path:
+    """A copy of the project's own source folder (the real data) with its release built
+    (checks skipped: ``pilotkg check`` has tests of its own), for what only the real graph
+    shows: a province with several zones, a policy with its outcomes."""
+    scratch = Path(tempfile.mkdtemp(prefix="pilotkg-real-web-tests-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    source = scratch / "source"
+    for part in ("ontology", "shapes", "queries", "data"):
+        shutil.copytree(PROJECT / part, source / part)
+    pipeline.build(source, source / "dist", skip=SKIP_ALL)
+    return source
+
+
 def make_settings(**changes: object) -> Settings:
     """Settings for the fixture release with the test limits applied."""
     source = built_source()
@@ -122,9 +136,10 @@ class Listener:
 
 
 class LiveServer:
-    """``pilotkg serve`` in a subprocess on 127.0.0.1, with the test settings and ``extra`` ones."""
+    """``pilotkg serve`` in a subprocess on 127.0.0.1, with the test settings and ``extra`` ones,
+    serving the fixture release or the one built in ``source``."""
 
-    def __init__(self, extra: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(self, extra: tuple[tuple[str, str], ...] = (), source: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix="pilotkg-serve-", suffix=".log")[1])
@@ -137,7 +152,7 @@ class LiveServer:
             "pilotkg.cli",
             "serve",
             "--source",
-            str(built_source()),
+            str(source or built_source()),
             "--host",
             "127.0.0.1",
             "--port",

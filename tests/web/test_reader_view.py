@@ -23,11 +23,11 @@ pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: live_server
 
 
 def _facts(page: str) -> dict[str, list[str]]:
-    """The facts table: each row's heading and its values as text."""
-    table = re.search(r'<table class="properties facts">(.*?)</table>', page, re.S)
-    assert table is not None, "no facts table"
+    """The facts tables (the infobox and "More facts"): each row's heading and its values as text."""
+    tables = re.findall(r'<table class="properties facts[^"]*">(.*?)</table>', page, re.S)
+    assert tables, "no facts table"
     rows = {}
-    for th, td in re.findall(r"<tr><th>(.*?)</th>\s*<td>(.*?)</td></tr>", table.group(1), re.S):
+    for th, td in re.findall(r"<tr><th>(.*?)</th>\s*<td>(.*?)</td></tr>", "".join(tables), re.S):
         values = re.findall(r"<li>(.*?)</li>", td, re.S)
         text = [unescape(re.sub(r"<sup.*?</sup>|<[^>]+>", "", v)).strip() for v in values]
         rows[unescape(re.sub(r"<[^>]+>", "", th)).strip()] = text
@@ -42,8 +42,8 @@ def test_dates_read_in_the_readers_language_without_datatypes(
     facts = _facts(page)
     dated = [values for values in facts.values() if date in values]
     assert dated, f"no fact reads {date!r}: {facts}"
-    table = re.search(r'<table class="properties facts">(.*?)</table>', page, re.S)
-    assert table is not None and "xsd:" not in table.group(1) and "@en" not in table.group(1)
+    tables = "".join(re.findall(r'<table class="properties facts[^"]*">(.*?)</table>', page, re.S))
+    assert tables and "xsd:" not in tables and "@en" not in tables
 
 
 def test_entailed_super_properties_do_not_repeat_the_specific_ones(live_server: LiveServer) -> None:

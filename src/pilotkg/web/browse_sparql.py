@@ -1,0 +1,158 @@
+"""The SPARQL text of a browsed view: the query that gives its rows and the one that counts its
+facets. The page runs exactly these texts and links to the first, so what a reader sees and what
+the query editor answers cannot drift apart.
+
+Both stay bounded as the graph grows: the rows query picks one page of entities in a sub-select
+(its filters, its sort key and ``LIMIT``) before it gathers their columns, so the per-row joins
+run for ``PAGE_ROWS`` entities, not for all of them; the facets query counts each facet's values
+in a sub-select of its own, ``LIMIT``-ed to ``FACET_VALUES`` + 1 values (the one more says that
+there are more). Values are RDF terms written in their N-Triples form, never text pasted in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from string import Template
+
+import pyoxigraph as ox
+
+from ..namespaces import ORG, PILOT, RDFS, XSD
+from ..tables import compact
+from .browse_tables import Column, Table
+
+#: Rows per page of a table.
+PAGE_ROWS = 100
+#: Values listed per facet, the most frequent first.
+FACET_VALUES = 30
+_PREFIXES = (
+    f"PREFIX pilot: <{PILOT}>\nPREFIX org: <{ORG}>\nPREFIX rdfs: <{RDFS}>\nPREFIX xsd: <{XSD}>\n"
+)
+
+Value = ox.NamedNode | ox.Literal
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Rows must have ``value`` in ``column``."""
+
+    column: Column
+    value: Value
+
+
+@dataclass(frozen=True)
+class View:
+    """What a request asks of a table: filters (all must hold), the sort column (None: the
+    entity's label), the page and the language labels are sorted in."""
+
+    table: Table
+    filters: tuple[Filter, ...] = ()
+    sort: Column | None = None
+    descending: bool = False
+    page: int = 1
+    lang: str = "en"
+
+
+def _pattern(column: Column, entity: str, value: str, tag: str) -> str:
+    return Template(column.pattern).substitute(e=entity, v=value, t=tag)
+
+
+def _selection(view: View, indent: str) -> str:
+    """The lines of a WHERE group that keep the view's rows: its class and each filter."""
+    table = view.table
+    entity = "?" + table.entity
+    lines = [f"{entity} a {compact(ox.NamedNode(table.cls))} ."]
+    for number, chosen in enumerate(view.filters, 1):
+        value = f"?{chosen.column.var}_{number}"
+        pattern = _pattern(chosen.column, entity, value, f"_{number}")
+        lines.append(f"{pattern} FILTER({value} = {chosen.value})")
+    return "".join(f"{indent}{line}\n" for line in lines)
+
+
+def _label(term: str, label: str, lang: str) -> str:
+    return f'OPTIONAL {{ {term} rdfs:label {label} FILTER(LANG({label}) = "{lang}") }}'
+
+
+def _sort_key(view: View) -> tuple[str, str]:
+    """``(pattern, aggregate)``: what binds the sort column's key, and how rows take its least."""
+    column = view.sort
+    if column is None:
+        return "", ""
+    entity = "?" + view.table.entity
+    if column.kind == "iri":
+        inner = _pattern(column, entity, "?sorted", "_sort")
+        pattern = f"OPTIONAL {{ {inner} {_label('?sorted', '?key', view.lang)} }}"
+        return pattern, "MIN(STR(?key))"
+    pattern = f"OPTIONAL {{ {_pattern(column, entity, '?key', '_sort')} }}"
+    return pattern, "MIN(?key)" if column.kind in ("number", "year") else "MIN(STR(?key))"
+
+
+def _order(view: View) -> str:
+    entity = "?" + view.table.entity
+    if view.sort is None:
+        return f"DESC(?label) DESC({entity})" if view.descending else f"?label {entity}"
+    key = "DESC(?sort)" if view.descending else "?sort"
+    return f"(!BOUND(?sort)) {key} ?label {entity}"
+
+
+def _cell(column: Column) -> str:
+    """The projection of a column: IRIs joined by spaces (no IRI holds one; the page splits and
+    orders them by label), a literal as itself (the shapes allow one per thing)."""
+    if column.kind == "iri":
+        return f'(GROUP_CONCAT(DISTINCT STR(?{column.var}_v); separator=" ") AS ?{column.var})'
+    return f"(SAMPLE(?{column.var}_v) AS ?{column.var})"
+
+
+def rows_query(view: View) -> str:
+    """The SELECT giving the view's page of rows, one per entity, in the view's order."""
+    table = view.table
+    entity = "?" + table.entity
+    key_pattern, key_aggregate = _sort_key(view)
+    sort_projection = f" ({key_aggregate} AS ?sort)" if key_aggregate else ""
+    sort_line = f"      {key_pattern}\n" if key_pattern else ""
+    outer_sort = " ?sort" if key_aggregate else ""
+    cells = "\n       ".join(_cell(c) for c in table.columns)
+    columns = "".join(
+        f"  OPTIONAL {{ {_pattern(c, entity, f'?{c.var}_v', f'_{c.var}')} }}\n"
+        for c in table.columns
+    )
+    order = _order(view)
+    return (
+        f"{_PREFIXES}"
+        f"SELECT {entity} ?label{outer_sort}\n       {cells}\n"
+        "WHERE {\n"
+        "  {\n"
+        f"    SELECT {entity} (MIN(STR(?name)) AS ?label){sort_projection}\n"
+        "    WHERE {\n"
+        f"{_selection(view, '      ')}"
+        f"      {_label(entity, '?name', view.lang)}\n"
+        f"{sort_line}"
+        "    }\n"
+        f"    GROUP BY {entity}\n"
+        f"    ORDER BY {order}\n"
+        f"    LIMIT {PAGE_ROWS} OFFSET {(view.page - 1) * PAGE_ROWS}\n"
+        "  }\n"
+        f"{columns}"
+        "}\n"
+        f"GROUP BY {entity} ?label{outer_sort}\n"
+        f"ORDER BY {order}\n"
+    )
+
+
+def facets_query(view: View) -> str:
+    """The SELECT counting the view's rows (``?facet`` unbound) and, per facet, the rows that
+    have each of its most frequent values."""
+    table = view.table
+    entity = "?" + table.entity
+    selection = _selection(view, "      ")
+    branches = [
+        f"  {{ SELECT (COUNT(DISTINCT {entity}) AS ?count) WHERE {{\n{selection}    }} }}\n"
+    ]
+    for column in table.facets:
+        pattern = _pattern(column, entity, "?value", "_facet")
+        branches.append(
+            f'  {{ SELECT ("{column.key}" AS ?facet) ?value (COUNT(DISTINCT {entity}) AS ?count)\n'
+            f"    WHERE {{\n{selection}      {pattern}\n    }}\n"
+            f"    GROUP BY ?value ORDER BY DESC(?count) ?value LIMIT {FACET_VALUES + 1} }}\n"
+        )
+    union = "  UNION\n".join(branches)
+    return f"{_PREFIXES}SELECT ?facet ?value ?count\nWHERE {{\n{union}}}\n"
