@@ -18,6 +18,7 @@ from typing import Literal
 
 import pyoxigraph as ox
 
+from . import jsonld
 from .namespaces import PREFIXES
 
 #: The namespace of the W3C's format IRIs (https://www.w3.org/ns/formats/).
@@ -179,7 +180,35 @@ def prefixes_for(fmt: Format) -> dict[str, str] | None:
     return PREFIXES if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
 
 
-def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
-    """Triples in the graph format ``fmt``, in the order given; Turtle gets the project's prefixes."""
+def serialize(
+    triples: list[ox.Triple], fmt: Format, *, context: jsonld.Context | None = None
+) -> bytes:
+    """Triples in the graph format ``fmt``, in the order given; Turtle gets the project's
+    prefixes. JSON-LD is in expanded form, or compacted with ``context`` when one is given."""
     assert fmt.rdf_format is not None
+    if context is not None and fmt.rdf_format == ox.RdfFormat.JSON_LD:
+        return jsonld.compact(triples, context)
     return ox.serialize(triples, format=fmt.rdf_format, prefixes=prefixes_for(fmt)) or b""
+
+
+#: The one variable of an ASK answer in CSV and TSV, as Apache Jena writes and reads it.
+ASK_VARIABLE = "_askResult"
+
+
+def serialize_boolean(answer: ox.QueryBoolean, fmt: Format) -> bytes:
+    """An ASK answer in the results format ``fmt``.
+
+    The W3C note on CSV and TSV results defines them for SELECT only. Jena writes
+    an ASK answer as a one-column table, ``_askResult`` (``?_askResult`` in TSV)
+    over one row ``true`` or ``false``, and reads that back as a boolean; rdflib and
+    Oxigraph read it as the one-row table it is, so no reader loses the answer. A
+    bare ``true``, pyoxigraph's own form, is rejected by Jena's and rdflib's TSV
+    readers and read by rdflib's CSV reader as an empty table.
+    """
+    word = "true" if answer else "false"
+    if fmt.results_format == ox.QueryResultsFormat.CSV:
+        return f"{ASK_VARIABLE}\r\n{word}\r\n".encode("ascii")
+    if fmt.results_format == ox.QueryResultsFormat.TSV:
+        return f"?{ASK_VARIABLE}\n{word}\n".encode("ascii")
+    assert fmt.results_format is not None
+    return answer.serialize(format=fmt.results_format) or b""

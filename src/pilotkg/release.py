@@ -36,6 +36,7 @@ CHECKSUMS = "SHA256SUMS"
 ONTOLOGY_TTL = "ontology.ttl"
 ONTOLOGY_HTML = "ontology.html"
 VOID = "void.ttl"
+JSONLD_CONTEXT = "context.jsonld"  # the JSON-LD context compacted documents name (``jsonld``)
 CSV_FOLDER = "csv"
 
 

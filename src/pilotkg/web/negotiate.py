@@ -168,6 +168,48 @@ def by_accept(accept: str | None, offers: Sequence[OfferT]) -> Choice[OfferT] | 
     return best
 
 
+def asked_profile(accept: str | None, media_type: str, known: Sequence[str]) -> str:
+    """The profile of ``known`` the Accept header asks ``media_type`` in, or ''.
+
+    A range for exactly ``media_type`` may carry ``profile``, one IRI or several
+    separated by spaces (JSON-LD 1.1 §9: ``application/ld+json;profile="…#compacted"``).
+    The ranges are read by q, highest first, then in the header's order: a range with no
+    profile takes any form (''), one naming a known IRI gets the first it names, one
+    naming only unknown IRIs gives way to the next. A range with q=0 names nothing.
+
+    >>> from pilotkg.jsonld import COMPACTED, PROFILES
+    >>> asked_profile(f'application/ld+json;profile="{COMPACTED}"', "application/ld+json", PROFILES)
+    'http://www.w3.org/ns/json-ld#compacted'
+    >>> asked_profile("application/ld+json", "application/ld+json", PROFILES)
+    ''
+    """
+    asked: list[tuple[float, int, list[str]]] = []
+    for position, part in enumerate((accept or "").split(",")):
+        media, *parameters = (piece.strip() for piece in part.split(";"))
+        if media.lower() != media_type:
+            continue
+        q, profiles = 1.0, []
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            key = key.strip().lower()
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 1.0
+            elif key == "profile":
+                profiles = value.strip().strip('"').split()
+        if q > 0:
+            asked.append((-q, position, profiles))
+    for _q, _position, profiles in sorted(asked):
+        if not profiles:
+            return ""
+        chosen = next((iri for iri in profiles if iri in known), "")
+        if chosen:
+            return chosen
+    return ""
+
+
 def offered_types(offers: Sequence[Offer]) -> str:
     """The offers' preferred media types and extensions, for a 406 message."""
     return ", ".join(f"{o.media_type} (.{o.extension})" for o in offers)

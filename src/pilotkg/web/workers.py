@@ -45,13 +45,19 @@ from typing import Any, Literal
 
 import pyoxigraph as ox
 
-from ..formats import by_name, serialize
+from ..formats import by_name, serialize, serialize_boolean
 from ..graphs import Term
-from ..namespaces import PREFIXES
+from ..jsonld import Context
+from ..namespaces import BASE, PREFIXES
 from ..queries import dataset_graphs
 from . import sandbox
 
 log = logging.getLogger("pilotkg.web")
+#: The base IRI of a query with no BASE. SPARQL resolves relative IRIs against the query's
+#: retrieval IRI (SPARQL 1.1 Query §4.1.1.3), the endpoint; its permanent IRI is used wherever
+#: the server runs, so an answer never depends on the Host header. So a W3C protocol test's
+#: ``CONSTRUCT { <s> <p> 1 } WHERE {}`` runs, and ``<id/zone/shenzhen>`` names the zone.
+QUERY_BASE = BASE + "sparql"
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,7 @@ class Job:
     named_graphs: tuple[str, ...] = ()
     max_bytes: int = 0  # 0: no limit on the serialised result
     check_only: str = ""  # parse only; answer 403 with this message if the engine accepts the text
+    context: Context | None = None  # compact a JSON-LD graph with this context (else expanded)
 
     @property
     def digest(self) -> str:
@@ -170,6 +177,7 @@ def execute(store: ox.Store, job: Job) -> Outcome:
     try:
         results = store.query(
             job.query,
+            base_iri=QUERY_BASE,
             prefixes=PREFIXES,
             default_graph=dataset_graphs(job.query, job.default_graphs),
             named_graphs=[ox.NamedNode(g) for g in job.named_graphs] or None,
@@ -193,9 +201,7 @@ def _serialise(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, j
     if isinstance(results, ox.QueryBoolean):
         fmt = by_name(job.format_name, "results") or by_name("json", "results")
         assert fmt is not None and fmt.results_format is not None
-        return Outcome(
-            200, results.serialize(format=fmt.results_format) or b"", fmt.media_type, "boolean", 1
-        )
+        return Outcome(200, serialize_boolean(results, fmt), fmt.media_type, "boolean", 1)
     if isinstance(results, ox.QuerySolutions):
         return _serialise_solutions(results, job)
     graph_format = by_name(job.format_name, "graph") or by_name("turtle", "graph")
@@ -209,7 +215,7 @@ def _serialise(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, j
         if job.max_bytes and size > job.max_bytes:
             return _too_big(job.max_bytes)
         triples.append(triple)
-    body = serialize(triples, graph_format)
+    body = serialize(triples, graph_format, context=job.context)
     if job.max_bytes and len(body) > job.max_bytes:
         return _too_big(job.max_bytes)
     return Outcome(200, body, graph_format.media_type, "graph", len(triples))
