@@ -16,9 +16,16 @@ pytest_plugins = [
 
 #: Tests that share a costly session resource, or that time a server's answers, run in one
 #: pytest-xdist worker each (``--dist loadgroup``): one Virtuoso, one Chromium, one pyshacl cache,
-#: and the timing tests one after another rather than beside each other.
-_GROUPS = ("virtuoso", "browser", "slow")
+#: the real clients of ``tests/clients/`` with their one server, recording proxy and JVM
+#: class archive, and the timing tests one after another rather than beside each other.
+_GROUPS = ("virtuoso", "browser", "clients", "slow")
 _PYSHACL_MODULES = ("test_shapes.py", "test_shacl_engines.py")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "clients: drives a real third-party client (tests/clients/, the client matrix)"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -9,13 +9,19 @@ endpoint with Wikidata's shape in tests/wikidata/test_federated.py.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from pilotkg.queries import Catalogue
+from pilotkg.errors import QueryError
+from pilotkg.queries import Catalogue, ParameterError, parse_query_file
+from pilotkg.queries import run as run_query
 from pilotkg.sources import load_sources
+
+QUERY_DIR = Path(__file__).resolve().parents[1] / "queries"
+CATALOGUE = Catalogue(QUERY_DIR)
 
 ID = "https://w3id.org/pilotkg/id/"
 PILOT = "https://w3id.org/pilotkg/ontology#"
@@ -199,6 +205,7 @@ def test_sources_behind_an_entity(run) -> None:
         "source/equalocean-2019-10-19",
         "source/miit-second-batch-notice-2021",
         "source/cabos-2021-02-20",
+        "source/gmw-shenzhen-2023-05-31",  # its twin, Shenzhen's MOST zone (data/zones.ttl)
     }
     equalocean = next(r for r in rows if r["source"].endswith("equalocean-2019-10-19"))
     assert (equalocean["published"], equalocean["url"]) == (
@@ -322,3 +329,142 @@ def test_every_local_canned_query_is_tested_here() -> None:
         if not q.federated
     }
     assert local == tested
+
+
+# --- the header in both languages, the columns, and what a parameter takes -----------------
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE.queries))
+def test_every_query_speaks_chinese_too(name: str) -> None:
+    query = CATALOGUE.get(name)
+    assert CJK.search(query.title_zh), f"{name}: '# title@zh:' missing or not Chinese"
+    assert CJK.search(query.description_zh), f"{name}: '# description@zh:' missing"
+    for parameter in query.parameters:
+        assert CJK.search(parameter.description_zh), f"{name}: no '# param@zh: {parameter.name}'"
+    assert query.title_in("zh") == query.title_zh and query.title_in("en") == query.title
+
+
+@pytest.fixture(scope="module")
+def answers(real_sources) -> dict[str, list[str]]:
+    """The variables of every non-federated query's answer (with its example), on the real data."""
+    found = {}
+    for query in CATALOGUE:
+        if not query.federated:
+            results = run_query(real_sources.store, query, query.example)
+            assert isinstance(results, ox.QuerySolutions)
+            found[query.name] = [v.value for v in results.variables]
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE.queries))
+def test_every_column_has_a_heading_in_both_languages_or_labels_another(
+    name: str, answers: dict[str, list[str]]
+) -> None:
+    query = CATALOGUE.get(name)
+    variables = answers.get(name) or list(query.columns)  # federated: the header's own list
+    assert set(query.columns) == set(variables), f"{name}: '# column:' lines ≠ the variables"
+    for variable in variables:
+        column = query.column(variable)
+        if column.of:
+            assert column.of in variables, f"{name}: {variable} labels ?{column.of}, not selected"
+        else:
+            assert column.headings.get("en") and CJK.search(column.headings.get("zh", "")), (
+                f"{name}: ?{variable} needs '# column:' and '# column@zh:' headings"
+            )
+
+
+def test_a_column_heading_falls_back_to_the_variable_in_words(tmp_path: Path) -> None:
+    path = tmp_path / "q.rq"
+    path.write_text(
+        "# title: q\n# column: zone Pilot zone\n# column@zh: zone 试点区\n"
+        "SELECT ?zone ?construction_started WHERE {}\n",
+        encoding="utf-8",
+    )
+    query = parse_query_file(path)
+    assert query.column("zone").heading("zh") == "试点区"
+    assert query.column("zone").heading("en") == "Pilot zone"
+    assert query.column("construction_started").heading("zh") == "Construction started"
+
+
+@pytest.mark.parametrize(
+    ("lines", "words"),
+    [
+        ("# param: r iri required kind=pilot:Region  a region\n", "class=, values= or one-of="),
+        ("# param: r string required class=pilot:Region  a region\n", "class=, values= or one-of="),
+        ("# param: r iri required class=nowhere:Region  a region\n", "'nowhere:Region' is neither"),
+        ("# param: r iri required  a region\n# param@zh: s 地区\n", "'# param@zh: s …' has no"),
+        ("# column: a A\n# column@zh: b 乙\n", "'# column@zh: b …' has no '# column: b …' line"),
+    ],
+)
+def test_a_bad_header_line_names_the_file_and_the_line(
+    tmp_path: Path, lines: str, words: str
+) -> None:
+    path = tmp_path / "bad.rq"
+    path.write_text(f"# title: bad\n{lines}SELECT * WHERE {{ ?r ?p ?o }}\n", encoding="utf-8")
+    with pytest.raises(QueryError, match=re.escape(words)) as raised:
+        parse_query_file(path)
+    assert str(path) in str(raised.value)
+
+
+def test_where_a_parameters_values_come_from(real_sources) -> None:
+    store = real_sources.store
+    programme = CATALOGUE.get("zones").parameters[0]
+    assert programme.candidates(store) == [  # data/programmes.ttl
+        ID + "programme/ai-application-pilot-test-bases",
+        ID + "programme/miit-ai-innovation-application-pilot-zones",
+        ID + "programme/most-ai-innovation-development-pilot-zones",
+    ]
+    kind = CATALOGUE.get("policies").parameters[0]
+    assert {PILOT + k for k in ("Letter", "Notice", "Opinions")} <= set(kind.candidates(store))
+    assert all(c.startswith(PILOT) for c in kind.candidates(store)), "policy kinds only"
+    classes = CATALOGUE.get("without-wikidata").parameters[0].candidates(store)
+    assert classes == sorted(
+        [PILOT + "Region", "http://www.w3.org/ns/org#Organization", PILOT + "Sector"]
+    )
+    regions = CATALOGUE.get("region-contents").parameters[0].candidates(store)
+    assert ID + "region/guangdong" in regions and ID + "zone/shenzhen" not in regions
+
+
+@pytest.mark.parametrize(
+    "value", [ID + "region/guangdong", "region:guangdong", "guangdong", "GuangDong", "广东省"]
+)
+def test_a_region_by_prefixed_name_slug_or_label_gives_the_rows_of_its_iri(
+    real_sources, value: str
+) -> None:
+    """The six designations in Guangdong, read from the data (see
+    test_everything_in_guangdong_includes_its_cities), whichever way the region is named."""
+    query = CATALOGUE.get("region-contents")
+    results = run_query(real_sources.store, query, {"region": value})
+    assert isinstance(results, ox.QuerySolutions)
+    things = {row["thing"].value.removeprefix(ID) for row in results}
+    assert {t for t in things if t.startswith(("zone/", "base/"))} == {
+        "zone/shenzhen",
+        "zone/most-shenzhen",
+        "zone/guangzhou",
+        "zone/most-guangzhou",
+        "base/consumption-mobile-terminal",
+        "base/healthcare-guangzhou",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "kind", "choices"),
+    [
+        ("entity-sources", "shenzhen", "ambiguous", ("region:shenzhen", "zone:shenzhen")),
+        ("region-contents", "guangdon", "unknown", ()),
+        ("region-contents", "zone:shenzhen", "absent", ()),
+        ("region-contents", "https://w3id.org/pilotkg/id/region/atlantis", "absent", ()),
+    ],
+)
+def test_a_name_that_is_unknown_or_names_two_things_is_refused(
+    real_sources, name: str, value: str, kind: str, choices: tuple[str, ...]
+) -> None:
+    query = CATALOGUE.get(name)
+    parameter = query.parameters[0]
+    with pytest.raises(ParameterError) as raised:
+        run_query(real_sources.store, query, {parameter.name: value})
+    problem = raised.value
+    assert (problem.kind, problem.parameter, problem.value) == (kind, parameter.name, value)
+    assert problem.choices == choices and "\n" not in str(problem)

@@ -1,20 +1,25 @@
 """One way to run a canned query (pilotkg.queries.prepare, run, engine_errors), shared by
-the CLI, the web's /queries/ and the comparison with a remote store."""
+the CLI, the web's /queries/, the release's CSV files and the comparison with a remote store."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
+from urllib.parse import quote
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
+from pilotkg.build.publish import csv_exports
 from pilotkg.cli import main
 from pilotkg.errors import QueryError
-from pilotkg.namespaces import WIKIDATA_ENTITY, WIKIDATA_SPARQL
-from pilotkg.queries import CannedQuery, engine_errors, parse_query_file, prepare, run
+from pilotkg.namespaces import ID, WIKIDATA_ENTITY, WIKIDATA_SPARQL
+from pilotkg.queries import CannedQuery, Catalogue, engine_errors, parse_query_file, prepare, run
 from pilotkg.remote.verify import compare_query
-from pilotkg.sources import CHECKOUT_ROOT
+from pilotkg.sources import CHECKOUT_ROOT, Sources
+from pilotkg.tables import BOM, results_bytes
 
 EX = "http://example.org/"
 OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
@@ -109,18 +114,150 @@ def test_prepare_pins_only_the_wikidata_service_groups(tmp_path: Path) -> None:
 
 
 def test_the_cli_and_run_give_the_same_answer() -> None:
-    from pilotkg.queries import Catalogue
     from pilotkg.sources import load_sources
 
     catalogue = Catalogue(CHECKOUT_ROOT / "queries")
     canned = catalogue.get("region-contents")
     results = run(load_sources(CHECKOUT_ROOT).store, canned, canned.example)
     assert isinstance(results, ox.QuerySolutions)
-    expected = (results.serialize(format=ox.QueryResultsFormat.CSV) or b"").decode()
+    expected = results_bytes(results, ox.QueryResultsFormat.CSV)
     params = [arg for k, v in canned.example.items() for arg in ("--param", f"{k}={v}")]
     result = CliRunner().invoke(main, ["query", "region-contents", *params, "--format", "csv"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == expected.splitlines()
+    assert result.stdout_bytes == expected and expected.startswith(BOM)
+    plain = CliRunner().invoke(
+        main, ["query", "region-contents", *params, "--format", "csv", "--no-bom"]
+    )
+    assert plain.exit_code == 0 and plain.stdout_bytes == expected[len(BOM) :]
+
+
+def _located(order: tuple[str, ...]) -> ox.Store:
+    """One zone in the cities ``order``, added in that order: the engine's GROUP_CONCAT
+    follows the order the triples were loaded in."""
+    store = ox.Store()
+    for city in order:
+        store.add(
+            ox.Quad(
+                ox.NamedNode(EX + "zone"), ox.NamedNode(EX + "in"), ox.NamedNode(EX + quote(city))
+            )
+        )
+        store.add(
+            ox.Quad(ox.NamedNode(EX + quote(city)), ox.NamedNode(EX + "label"), ox.Literal(city))
+        )
+    return store
+
+
+def test_run_puts_the_parts_of_a_group_concat_in_one_order(tmp_path: Path) -> None:
+    canned = _query(
+        tmp_path,
+        f'SELECT ?zone (GROUP_CONCAT(DISTINCT ?name; separator="; ") AS ?cities)\n'
+        f"WHERE {{ ?zone <{EX}in> ?city . ?city <{EX}label> ?name }} GROUP BY ?zone",
+    )
+    assert canned.concatenated == {"cities": "; "}
+    stores = [_located(("Qingdao", "Jinan")), _located(("Jinan", "Qingdao"))]
+    raw: set[str] = set()
+    for store in stores:
+        solutions = store.query(canned.text)
+        assert isinstance(solutions, ox.QuerySolutions)
+        raw.update(row["cities"].value for row in solutions)
+    assert raw == {"Qingdao; Jinan", "Jinan; Qingdao"}, "the engine follows the loading order"
+    for store in stores:
+        results = run(store, canned)
+        assert isinstance(results, ox.QuerySolutions)
+        assert [row["cities"].value for row in results] == ["Jinan; Qingdao"]
+
+
+def test_a_space_separated_group_concat_is_left_as_the_engine_gives_it(tmp_path: Path) -> None:
+    """A space cannot tell the parts from the words of a part, so nothing is reordered."""
+    canned = _query(
+        tmp_path,
+        f"SELECT (GROUP_CONCAT(?name) AS ?cities) WHERE {{ ?zone <{EX}in> ?city . "
+        f"?city <{EX}label> ?name }}",
+    )
+    store = _located(("Pudong New Area", "Jinan"))
+    raw = store.query(canned.text)
+    results = run(store, canned)
+    assert isinstance(raw, ox.QuerySolutions) and isinstance(results, ox.QuerySolutions)
+    cells = [row["cities"].value for row in results]
+    assert cells == [row["cities"].value for row in raw]
+    assert cells[0] in ("Pudong New Area Jinan", "Jinan Pudong New Area"), "words kept together"
+
+
+def test_the_release_csv_files_have_a_bom_and_cells_in_order(real_sources: Sources) -> None:
+    """The build's csv/ files come from the same run as the CLI (jinan-qingdao: two cities)."""
+    catalogue = Catalogue(CHECKOUT_ROOT / "queries")
+    exports = csv_exports(real_sources.store, catalogue)
+    zones = exports["csv/zones.csv"]
+    assert zones.startswith(BOM)
+    rows = list(csv.DictReader(io.StringIO(zones.decode("utf-8-sig"))))
+    jinan_qingdao = next(r for r in rows if r["zone"].endswith("/zone/jinan-qingdao"))
+    assert jinan_qingdao["regions"] == "Jinan; Qingdao"
+    cli = CliRunner().invoke(main, ["query", "zones", "--format", "csv"])
+    assert cli.exit_code == 0 and cli.stdout_bytes == zones
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://w3id.org/pilotkg/id/region/guangdong",
+        "region:guangdong",
+        "guangdong",
+        "Guangdong",
+        "广东省",
+    ],
+)
+def test_the_cli_takes_a_prefixed_name_a_slug_or_a_label(value: str) -> None:
+    """Guangdong holds four zones (Shenzhen and Guangzhou, one of each programme) and two
+    bases (healthcare in Guangzhou; consumption/mobile terminal in Dongguan and Shenzhen),
+    read from data/zones.ttl, most-zones.ttl, bases.ttl and regions.ttl."""
+    result = CliRunner().invoke(
+        main, ["query", "region-contents", "--param", f"region={value}", "--format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
+    designations = {
+        r["thing"].removeprefix(ID)
+        for r in rows
+        if "/zone/" in r["thing"] or "/base/" in r["thing"]
+    }
+    assert designations == {
+        "zone/shenzhen",
+        "zone/most-shenzhen",
+        "zone/guangzhou",
+        "zone/most-guangzhou",
+        "base/healthcare-guangzhou",
+        "base/consumption-mobile-terminal",
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ["entity-sources", "--param", "entity=shenzhen"],
+            "entity='shenzhen' is ambiguous: it names region:shenzhen, zone:shenzhen",
+        ),
+        (
+            ["region-contents", "--param", "region=guangdon"],
+            "region='guangdon' is not an IRI, nor the prefixed name, slug or label",
+        ),
+        (
+            ["region-contents", "--param", "region=region:atlantis"],
+            "region=region:atlantis is not a value it takes in this graph",
+        ),
+        (
+            ["region-contents", "--param", "region=zone:shenzhen"],
+            "region=zone:shenzhen is not a value it takes",
+        ),
+    ],
+)
+def test_the_cli_refuses_an_ambiguous_or_unknown_name_in_one_line(
+    args: list[str], words: str
+) -> None:
+    result = CliRunner().invoke(main, ["query", *args])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: parameter ") and words in result.stderr
 
 
 def test_the_comparison_with_a_remote_store_reports_what_cannot_run_here(tmp_path: Path) -> None:

@@ -15,7 +15,14 @@ from pilotkg.cli import main
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "pilotkg"
 WINGS = ("build", "remote", "wikidata", "web")
-RELEASE_FILES = ("SHA256SUMS", "pilotkg.ttl", "pilotkg.nt.gz", "void.ttl", "ontology.ttl")
+RELEASE_FILES = (
+    "SHA256SUMS",
+    "pilotkg.ttl",
+    "pilotkg.nt.gz",
+    "void.ttl",
+    "ontology.ttl",
+    "context.jsonld",
+)
 
 
 def _module_name(path: Path) -> str:

@@ -26,9 +26,7 @@ def kinds(text: str, *, comments: bool = False) -> list[tuple[str, str]]:
     return [(t.kind, t.text) for t in tokens(text, comments=comments)]
 
 
-@pytest.mark.parametrize(
-    "module", ["pilotkg.sparqltext", "pilotkg.federation", "pilotkg.remote.verify"]
-)
+@pytest.mark.parametrize("module", ["pilotkg.sparqltext", "pilotkg.federation", "pilotkg.queries"])
 def test_docstring_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted > 0

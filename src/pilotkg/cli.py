@@ -21,7 +21,7 @@ from .queries import Catalogue, engine_errors, run
 from .release import default_release_dir, read_release
 from .remote.command import load
 from .sources import SourceTree, find_source_dir, load_sources
-from .tables import solutions_table
+from .tables import results_bytes, solutions_table
 from .web.command import serve_command
 from .wikidata.command import link
 
@@ -115,11 +115,26 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
     default="table",
     show_default=True,
 )
+@click.option(
+    "--bom/--no-bom",
+    default=True,
+    show_default=True,
+    help="Start CSV with a UTF-8 byte-order mark, which Excel needs to read Chinese.",
+)
 @click.option("--list", "list_queries", is_flag=True, help="List the canned queries.")
 def query(
-    source: Path | None, name: str | None, params: tuple[str, ...], fmt: str, list_queries: bool
+    source: Path | None,
+    name: str | None,
+    params: tuple[str, ...],
+    fmt: str,
+    bom: bool,
+    list_queries: bool,
 ) -> None:
-    """Run a canned query NAME (or a .rq FILE) against the graph."""
+    """Run a canned query NAME (or a .rq FILE) against the graph.
+
+    An IRI parameter takes a full IRI, a prefixed name (region:guangdong) or a slug
+    (guangdong) where only one of its values has it.
+    """
     root = find_source_dir(source)
     catalogue = Catalogue(SourceTree(root).query_dir)
     if list_queries or not name:
@@ -134,15 +149,17 @@ def query(
     store = load_sources(root).store
     with engine_errors(canned):  # a SERVICE call fails while the rows are read
         results = run(store, canned, values)
-        if isinstance(results, ox.QuerySolutions) and fmt == "table":
-            output = solutions_table(results)
-        elif isinstance(results, ox.QuerySolutions | ox.QueryBoolean):
+        if isinstance(results, ox.QuerySolutions | ox.QueryBoolean) and fmt == "table":
+            shown = solutions_table(results) if isinstance(results, ox.QuerySolutions) else ""
+            click.echo(shown or str(bool(results)).lower())
+            return
+        if isinstance(results, ox.QuerySolutions | ox.QueryBoolean):
             results_format = by_name(fmt, kind="results")
             assert results_format is not None and results_format.results_format is not None
-            output = (results.serialize(format=results_format.results_format) or b"").decode()
+            output = results_bytes(results, results_format.results_format, bom=bom)
         else:
-            output = (ox.serialize(results, format=ox.RdfFormat.TURTLE) or b"").decode()
-    click.echo(output, nl=fmt == "table" and isinstance(results, ox.QuerySolutions))
+            output = ox.serialize(results, format=ox.RdfFormat.TURTLE) or b""
+    click.echo(output, nl=False)
 
 
 @main.command()

@@ -1,10 +1,28 @@
-"""SPARQL results as a plain-text table for terminals, with IRIs shortened by the project's prefixes."""
+"""SPARQL results as people read them: a plain-text table for terminals, with IRIs shortened
+by the project's prefixes, and the bytes a spreadsheet opens.
+
+Two rules hold wherever a canned query's results leave pilotkg (the CLI, the web, the
+release's ``csv/`` files), so that the same query reads the same everywhere:
+
+* The parts of a ``GROUP_CONCAT`` cell come in one order (``in_order``). SPARQL leaves
+  it to the engine, and pyoxigraph follows the order the triples were loaded in, which
+  differs between the store built from the sources and the one loaded from a release.
+* CSV starts with a UTF-8 byte-order mark unless asked not to (``results_bytes``):
+  Excel on Windows reads a CSV without one in the machine's ANSI code page, and
+  garbles every Chinese label.
+"""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Mapping
 
 import pyoxigraph as ox
 
 from .namespaces import PREFIXES
+
+#: The UTF-8 byte-order mark.
+BOM = "\ufeff".encode()
 
 _BY_LENGTH = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))
 
@@ -47,3 +65,36 @@ def solutions_table(solutions: ox.QuerySolutions) -> str:
     variables = [v.value for v in solutions.variables]
     rows = [[compact(row[v]) for v in variables] for row in solutions]
     return render_table(variables, rows)
+
+
+def _part_key(part: str) -> tuple[str, str]:
+    return (part.casefold(), part)
+
+
+def in_order(solutions: ox.QuerySolutions, concatenated: Mapping[str, str]) -> ox.QuerySolutions:
+    """``solutions`` with the parts of each ``concatenated`` cell (column: separator) sorted
+    alphabetically, ignoring case: "Jinan; Qingdao" whichever the engine met first.
+
+    A separator that is empty or only spaces cannot tell a part from the words of a
+    part ("Pudong New Area"), so such a cell is left as it is. The rows are read once,
+    through SPARQL JSON, which keeps every term as it was.
+    """
+    document = json.loads(solutions.serialize(format=ox.QueryResultsFormat.JSON) or b"{}")
+    for binding in document.get("results", {}).get("bindings", []):
+        for name, separator in concatenated.items():
+            cell = binding.get(name)
+            if separator.strip() and cell and cell.get("type") == "literal":
+                parts = cell["value"].split(separator)
+                cell["value"] = separator.join(sorted(parts, key=_part_key))
+    text = json.dumps(document, ensure_ascii=False).encode("utf-8")
+    parsed = ox.parse_query_results(text, format=ox.QueryResultsFormat.JSON)
+    assert isinstance(parsed, ox.QuerySolutions)
+    return parsed
+
+
+def results_bytes(
+    results: ox.QuerySolutions | ox.QueryBoolean, fmt: ox.QueryResultsFormat, *, bom: bool = True
+) -> bytes:
+    """``results`` serialised in ``fmt``; CSV led by the byte-order mark when ``bom``."""
+    body = results.serialize(format=fmt) or b""
+    return BOM + body if bom and fmt == ox.QueryResultsFormat.CSV else body

@@ -29,6 +29,7 @@ RELEASE_FILES = {
     "pilotkg.rdf",
     "ontology.ttl",
     "ontology.html",
+    "context.jsonld",
     "void.ttl",
     "SHA256SUMS",
     "csv/zones.csv",
@@ -152,7 +153,7 @@ def test_void_counts_triples_entities_and_wikidata_links(release: Path) -> None:
 
 def test_csv_exports_have_a_row_per_entity_in_both_languages(release: Path) -> None:
     rows = list(
-        csv.DictReader(io.StringIO((release / "csv" / "zones.csv").read_text(encoding="utf-8")))
+        csv.DictReader(io.StringIO((release / "csv" / "zones.csv").read_text(encoding="utf-8-sig")))
     )
     assert len(rows) == 29
     shenzhen = next(r for r in rows if r["zone"] == "https://w3id.org/pilotkg/id/zone/shenzhen")

@@ -25,7 +25,7 @@ from SPARQLWrapper import SPARQLExceptions as sparql_errors
 
 from pilotkg.cli import main
 from pilotkg.namespaces import XSD
-from pilotkg.queries import parse_query_file
+from pilotkg.queries import group_concat_columns, parse_query_file
 from pilotkg.remote.client import (
     Credentials,
     Endpoints,
@@ -47,13 +47,7 @@ from pilotkg.remote.loading import (
     remove_stale_staging,
     staging_started,
 )
-from pilotkg.remote.verify import (
-    Row,
-    compare_answers,
-    compare_queries,
-    group_concat_columns,
-    term_key,
-)
+from pilotkg.remote.verify import Row, compare_answers, compare_queries, term_key
 from support.sparql_endpoint import Behaviour, OxigraphEndpoint, recording, running
 from support.virtuoso import free_port
 

@@ -1,75 +1,18 @@
 """Pages in headless Chromium (Debian's ``chromium`` driven by playwright): what a person sees.
 
-No network but 127.0.0.1: every other request (YASGUI's CDN included) is aborted,
-so the pages are checked as they render offline. Chromium is never downloaded:
-the Debian package is required, and its absence fails the tests with the fix.
+The tabs (``support.browser``) reach no network but 127.0.0.1, so the pages are checked as they
+render offline.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, Route, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from support.web import LiveServer
 
-pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: live_server
+pytest_plugins = ["support.web_fixtures", "support.browser"]  # live_server; page, page_dialogs
 pytestmark = pytest.mark.browser
-
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-DIALOGS: dict[int, list[str]] = {}  # alert()/confirm() messages seen by each page
-
-
-def chromium_path() -> str:
-    for candidate in (*CHROMIUM_CANDIDATES, shutil.which("chromium") or ""):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    pytest.fail(
-        "headless Chromium is needed for the page tests: install Debian's packages with "
-        "`apt-get install -y chromium fonts-noto-cjk` (the browser is never downloaded)",
-        pytrace=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=chromium_path(),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield instance
-        instance.close()
-
-
-@pytest.fixture()
-def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-GB")
-    tab = context.new_page()
-    origin = live_server.url
-
-    def only_local(route: Route) -> None:
-        if route.request.url.startswith(origin):
-            route.continue_()
-        else:
-            route.abort()
-
-    tab.route("**/*", only_local)
-    tab.set_default_timeout(15_000)
-    dialogs: list[str] = []
-
-    def dismiss(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    tab.on("dialog", dismiss)
-    tab.evaluate("0")  # a live page before the tests' own navigation
-    DIALOGS[id(tab)] = dialogs
-    yield tab
-    context.close()
 
 
 def test_home_page(page: Page, live_server: LiveServer) -> None:
@@ -78,12 +21,13 @@ def test_home_page(page: Page, live_server: LiveServer) -> None:
     expect(page.locator("ul.counts")).to_contain_text("AI pilot zone")
     china = page.locator("svg.china-map")
     expect(china).to_be_visible()
-    expect(china.locator('[data-province="guangdong"]')).to_contain_text("广东")
-    assert china.locator('[data-province="guangdong"] a.marker').count() >= 2
+    shenzhen = china.locator('g.place[data-place="广东省/深圳市"]')
+    expect(shenzhen.locator("text.place-name")).to_have_text("Shenzhen")
+    assert shenzhen.locator("a.badge").count() >= 1
     box = china.bounding_box()
     assert box is not None and box["width"] > 400 and box["height"] > 400
-    expect(page.locator("svg.timeline-chart")).to_be_visible()
-    expect(page.locator("svg.timeline-chart")).to_contain_text("2019")
+    expect(page.locator("svg.timeline-wide")).to_be_visible()
+    expect(page.locator("svg.timeline-wide")).to_contain_text("2019")
     # The search box: Chinese text finds the English-labelled zone.
     page.locator("section.intro input[type=search]").fill("深圳")
     page.locator("section.intro input[type=search]").press("Enter")
@@ -124,11 +68,13 @@ def test_query_page_runs_a_query_offline(page: Page, live_server: LiveServer) ->
     expect(page.locator("table.results")).to_contain_text("Pudong")
 
 
-def test_hostile_literals_do_not_run(page: Page, live_server: LiveServer) -> None:
+def test_hostile_literals_do_not_run(
+    page: Page, page_dialogs: list[str], live_server: LiveServer
+) -> None:
     page.goto(live_server.url + "/id/org/xss-test")
     expect(page.locator("h1")).to_contain_text("<script>window.__xss = 1;")
     page.goto(live_server.url + "/id/org/xss-test?lang=zh")
     expect(page.locator("h1")).to_contain_text("<img src=x")
     page.goto(live_server.url + "/id/source/xss-test")
     assert page.evaluate("window.__xss === undefined")
-    assert DIALOGS[id(page)] == []
+    assert page_dialogs == []

@@ -235,7 +235,7 @@ def style_hashes(text: str) -> set[str]:
 def test_the_policy_allows_the_inline_svg_styles_by_hash(web_client: TestClient) -> None:
     home = web_client.get("/", headers={"Accept": BROWSER})
     styles = style_hashes(home.text)
-    assert len(styles) == 2  # the map's and the timeline's
+    assert len(styles) == 3  # the map's, the timeline's (both layouts), the bar charts'
     assert styles <= set(policy(home)["style-src"])
     for picture in ("/map.svg", "/timeline.svg"):
         alone = web_client.get(picture)
@@ -538,10 +538,10 @@ def test_pages_keep_their_styles_under_the_policy(
 ) -> None:
     tab = offline_tab(browser, live_server, lambda request: request.abort())
     tab.goto(live_server.url + "/")
-    tile = tab.locator(".china-map .tile rect.bg").first
-    expect(tile).to_be_visible()
-    # The map's own inline <style> applied (allowed by its hash): tiles are light grey, not black.
-    assert tile.evaluate("e => getComputedStyle(e).fill") == "rgb(241, 243, 245)"
+    province = tab.locator(".china-map path.province:not(.has)").first
+    expect(province).to_be_attached()
+    # The map's own inline <style> applied (allowed by its hash): provinces are light grey, not black.
+    assert province.evaluate("e => getComputedStyle(e).fill") == "rgb(236, 239, 242)"
     assert tab.evaluate("window.__violations") == []
     for path in ("/id/zone/shenzhen", "/search?q=shenzhen", "/map.svg", "/no/such/page"):
         tab.goto(live_server.url + path)

@@ -114,7 +114,7 @@ def result_rows(body: bytes, fmt: Format) -> list[dict[str, str]]:
     """SPARQL results as ``{variable: value}`` rows; CSV through the csv module (pyoxigraph
     does not read CSV results: the format is lossy)."""
     if fmt.name == "csv":
-        return list(csv.DictReader(io.StringIO(body.decode("utf-8"))))
+        return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     parsed = ox.parse_query_results(body, format=fmt.results_format)
     if isinstance(parsed, ox.QueryBoolean):
         return [{"boolean": str(bool(parsed))}]
@@ -560,8 +560,8 @@ def test_canned_query_missing_parameter_shows_the_form_to_browsers(web_client: T
 def test_search_both_languages_and_partial_words(
     web_client: TestClient, text: str, expected: str
 ) -> None:
-    hits = web_client.get(f"/search?q={q(text)}", headers={"Accept": "application/json"}).json()
-    assert expected in [h["iri"] for h in hits]
+    found = web_client.get(f"/search?q={q(text)}", headers={"Accept": "application/json"}).json()
+    assert expected in [h["iri"] for h in found["results"]]
 
 
 def test_home_page(web_client: TestClient) -> None:
@@ -575,23 +575,25 @@ def test_home_page(web_client: TestClient) -> None:
         'href="/queries/zones"',
     ):
         assert link in page
-    assert 'class="china-map"' in page and 'class="timeline-chart"' in page
+    assert 'class="china-map"' in page and 'class="timeline-chart timeline-wide"' in page
 
 
-def test_map_places_zones_and_bases_in_their_provinces(web_client: TestClient) -> None:
+def test_map_places_zones_and_bases_in_their_cities(web_client: TestClient) -> None:
     svg = web_client.get("/map.svg").text
-    guangdong = svg.split('data-province="guangdong"')[1].split("</g>")[0]
-    assert 'href="/id/zone/shenzhen"' in guangdong  # zone → region/shenzhen → partOf guangdong
-    assert 'href="/id/base/healthcare-guangzhou"' in guangdong
-    shanghai = svg.split('data-province="shanghai"')[1].split("</g>")[0]
-    assert 'href="/id/zone/shanghai-pudong"' in shanghai  # county → municipality
-    shandong = svg.split('data-province="shandong"')[1].split("</g>")[0]
-    assert shandong.count('href="/id/zone/jinan-qingdao"') == 1  # two cities, one province
+
+    def place(key: str) -> str:
+        return svg.split(f'data-place="{key}"')[1].split("</g>")[0]
+
+    assert 'href="/id/zone/shenzhen?lang=en"' in place("广东省/深圳市")  # zone → region/shenzhen
+    assert 'href="/id/base/healthcare-guangzhou?lang=en"' in place("广东省/广州市")
+    assert 'href="/id/zone/shanghai-pudong?lang=en"' in place("上海市")  # county → municipality
+    for city in ("山东省/济南市", "山东省/青岛市"):  # a zone in two cities is at both
+        assert place(city).count('href="/id/zone/jinan-qingdao?lang=en"') == 1
 
 
 def test_timeline_has_designations_and_launches(web_client: TestClient) -> None:
     svg = web_client.get("/timeline.svg").text
-    assert 'class="event designation"' in svg and 'class="event launch"' in svg
+    assert 'class="step approval"' in svg and 'class="step launch"' in svg
     assert ">2019<" in svg and ">2025<" in svg
     ox_free = svg.replace("&", "")
     assert "<script" not in ox_free

@@ -1,21 +1,29 @@
-"""The interface speaks the reader's language: every word a template writes through gettext has
-its simplified Chinese in web/locales/zh, and a Chinese page carries none of the English chrome.
+"""The interface speaks the reader's language: every word a template or the server writes through
+gettext has its simplified Chinese in web/locales/zh, a Chinese page carries none of the English
+chrome, and a reader's choice of language sticks (the ``lang`` cookie) without spoiling caches.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract
 from babel.messages.pofile import read_po
-from babel.messages.extract import extract_python
 from jinja2.ext import babel_extract
+from starlette.testclient import TestClient
 
+from pilotkg.namespaces import KIND_CLASSES
+from pilotkg.web.app import create_app
 from pilotkg.web.i18n import LOCALES
-from support.web import LiveServer
+from pilotkg.web.kinds import kind_noun
+from pilotkg.web.knowledge import LABEL_PREDICATES
+from support.web import LiveServer, make_settings
 
 pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: live_server
 
@@ -44,11 +52,13 @@ def _template_messages() -> set[str]:
 
 
 def _python_messages() -> set[str]:
-    """The message ids the web layer's Python marks with ``_`` (``i18n.translator``)."""
+    """The message ids the web layer's Python marks with ``_`` (``i18n.translator``) or asks of
+    a catalogue by plural (``ngettext``, ``npgettext``: ``kinds``)."""
+    keywords = {k: DEFAULT_KEYWORDS[k] for k in ("_", "ngettext", "npgettext")}
     found: set[str] = set()
     for path in WEB.rglob("*.py"):
         with path.open("rb") as module:
-            for _line, _function, message, _comments in extract_python(module, ("_",), [], {}):
+            for _line, message, _comments, _context in extract("python", module, keywords):
                 found.add(_singular(message))
     return found
 
@@ -69,15 +79,14 @@ def test_every_interface_message_has_its_chinese_and_none_is_stale() -> None:
 #: queries' titles and descriptions are the catalogue's English text, not chrome).
 PAGES = [
     ("/", ("What is in it", "Designations and launches"), ("内容概览", "预设查询", "搜索")),
-    (
-        "/id/zone/shenzhen",
-        ("Facts", "Sources", "As data", "Canonical IRI"),
-        ("事实", "来源", "规范 IRI"),
-    ),
+    ("/id/zone/shenzhen", ("Sources", "Canonical IRI"), ("来源", "规范 IRI")),
     ("/queries/", ("Each query is a file", "parameters:"), ("预设查询", "参数：")),
     ("/sparql", ("SPARQL query", "Run query", "Examples"), ("SPARQL 查询", "运行查询", "示例")),
     ("/dumps/", ("The files of release", "media type"), ("版本", "媒体类型")),
     ("/search?q=shenzhen", ("results for",), ("的结果共", "搜索")),
+    ("/ontology", ("Classes", "Object properties"), ("类", "对象属性", "数据属性")),
+    ("/id/zone/", ("AI pilot zones", "in this release"), ("人工智能试点区", "本版本中的全部")),
+    ("/no/such/page", ("Not found", "There is no page at"), ("未找到", "没有对应的页面")),
 ]
 
 
@@ -100,3 +109,362 @@ def test_a_chinese_page_has_no_english_chrome(
         assert word not in zh, f"{path} in Chinese still says {word!r}"
     for word in chinese:
         assert word in zh, f"{path} in Chinese does not say {word!r}"
+
+
+# --- the general scan: no English word in a Chinese page's own words ----------------------------
+
+HTML = {"Accept": "text/html"}
+#: Elements whose text is code, not words: a reader sees it as typed.
+_CODE = {"script", "style", "code", "pre", "textarea", "kbd", "samp"}
+#: Elements that hold no end tag, so never enclose text.
+_VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "wbr",
+}
+#: An ASCII run that is an address, a prefixed name, a file, a number or a parameter, not a word.
+_CODE_LIKE = re.compile(r"[:/.@#=_~\d]")
+
+
+class _Words(HTMLParser):
+    """The text of a page a reader sees as the interface's words: everything less code, less
+    what the page marks as English (``lang="en"``: a label or literal in English, the language
+    switch) or as a name not to translate (``translate="no"``), and less a link's text when
+    the link names a representation's media type (``<a type=…>``: its text is the format)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[tuple[str, bool]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID:
+            return
+        found = dict(attrs)
+        data = (
+            tag in _CODE
+            or (found.get("lang") or "").startswith("en")
+            or found.get("translate") == "no"
+            or (tag == "a" and "type" in found)
+        )
+        self.open.append((tag, data))
+
+    def handle_endtag(self, tag: str) -> None:
+        if any(name == tag for name, _ in self.open):
+            while self.open and self.open.pop()[0] != tag:
+                pass
+
+    def handle_data(self, data: str) -> None:
+        if not any(skipped for _, skipped in self.open):
+            self.text.append(data)
+
+
+def _interface_text(page: str) -> str:
+    words = _Words()
+    words.feed(page)
+    return " ".join(words.text)
+
+
+def english_words(text: str, names: Iterable[str]) -> list[str]:
+    """The English words of 3+ letters in ``text`` less ``names`` (data: labels that have no
+    Chinese). An ASCII run that looks like code (an IRI, ``pilot:PilotZone``, ``pilotkg.ttl``,
+    ``lang=zh``, a version) or holds two capitals (an acronym or a format's name: SPARQL,
+    VoID, N-Triples, JSON-LD) is no word; every other run of letters is one, with no list of
+    English words allowed."""
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, " ")
+    found = []
+    for chunk in re.findall(r"[!-~]+", text):
+        core = chunk.lstrip("([{<\"'").rstrip(")]}>,.;:!?\"'")
+        if _CODE_LIKE.search(core) or sum(c.isupper() for c in core) >= 2:
+            continue
+        found += re.findall(r"[A-Za-z]{3,}", core)
+    return found
+
+
+def test_the_scan_finds_english_and_spares_code_and_data() -> None:
+    page = (
+        '<p>共 3 条 <a href="/x">Shenzhen</a> search results · VoID · N-Triples · '
+        '<code>SELECT ?x</code> <span lang="en">Pudong</span> <a type="text/turtle">turtle</a>'
+        " pilot:PilotZone /id/zone/ lang=zh pilotkg.ttl 1.0 SPARQL 端点 the brand</p>"
+    )
+    assert english_words(_interface_text(page), ["Shenzhen", "the brand"]) == [
+        "search",
+        "results",
+    ]
+
+
+def _sparql(server: LiveServer, query: str) -> list[dict[str, str]]:
+    response = httpx.get(
+        f"{server.url}/sparql",
+        params={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    rows = response.json()["results"]["bindings"]
+    return [{name: cell["value"] for name, cell in row.items()} for row in rows]
+
+
+@pytest.fixture(scope="module")
+def data_names(live_server: LiveServer) -> list[str]:
+    """What a Chinese page may show in English because it is data, not interface: the labels
+    of things that have no Chinese label, and the site's own name (its header's brand)."""
+    predicates = " ".join(f"<{p}>" for p in LABEL_PREDICATES)
+    rows = _sparql(
+        live_server,
+        f"SELECT DISTINCT ?label WHERE {{ VALUES ?p {{ {predicates} }} ?s ?p ?label "
+        f"FILTER NOT EXISTS {{ VALUES ?q {{ {predicates} }} ?s ?q ?zh "
+        'FILTER(langMatches(lang(?zh), "zh")) } }',
+    )
+    home = httpx.get(f"{live_server.url}/?lang=zh", headers=HTML, timeout=10).text
+    brand = re.search(r'<a class="brand"[^>]*>([^<]+)</a>', home)
+    assert brand, "the page header has no brand"
+    return [brand.group(1), *(row["label"] for row in rows)]
+
+
+#: Pages whose words are still partly English in Chinese, and why (not this test's to fix).
+KNOWN_ENGLISH: dict[str, str] = {}
+
+
+def _scanned(method: str, path: str, status: int, **headers: str) -> object:
+    why = KNOWN_ENGLISH.get(path)
+    marks = [pytest.mark.xfail(reason=why, strict=False)] if why else []
+    return pytest.param(method, path, headers, status, marks=marks, id=f"{method} {path}")
+
+
+#: Every page kind, asked for in Chinese (``?lang=zh``, or Accept-Language where the request
+#: refuses its own ``lang``), with the status it must have.
+SCANNED = [
+    _scanned("GET", "/", 200),
+    _scanned("GET", "/id/zone/shenzhen", 200),
+    _scanned("GET", "/id/region/guangdong", 200),
+    _scanned("GET", "/id/zone/", 200),
+    _scanned("GET", "/id/region/", 200),
+    _scanned("GET", "/ontology", 200),
+    _scanned("GET", "/ontology/PilotZone", 200),
+    _scanned("GET", "/dumps/", 200),
+    _scanned("GET", "/queries/", 200),
+    _scanned("GET", "/queries/zones", 200),
+    _scanned("GET", "/sparql", 200),
+    _scanned("GET", "/search?q=深圳", 200),
+    _scanned("GET", "/no/such/page", 404),
+    _scanned("GET", "/id/zone/no-such-zone", 404),
+    _scanned("GET", "/id/spaceship/", 404),
+    _scanned("GET", "/id/zone/shenzhen.xyz", 404),
+    _scanned("GET", "/dumps/no-such-file.ttl", 404),
+    _scanned("POST", "/ontology", 405),
+    _scanned("GET", "/id/zone/?lang=fr", 400, **{"Accept-Language": "zh-CN,zh;q=0.9"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "status"), SCANNED)
+def test_a_chinese_page_shows_no_english_word(
+    live_server: LiveServer,
+    data_names: list[str],
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    status: int,
+) -> None:
+    url = f"{live_server.url}{path}"
+    if "lang=" not in path:
+        url += ("&" if "?" in path else "?") + "lang=zh"
+    response = httpx.request(method, url, headers={**HTML, **headers}, timeout=10)
+    assert response.status_code == status, response.text[:500]
+    assert '<html lang="zh">' in response.text
+    words = english_words(_interface_text(response.text), data_names)
+    assert words == [], f"{method} {path} in Chinese shows English: {sorted(set(words))}"
+
+
+#: What each error page says in Chinese: its title and its sentence.
+ERRORS = [
+    ("GET", "/no/such/page", {}, 404, ("404 · 未找到", "网址 /no/such/page 没有对应的页面。")),
+    ("GET", "/id/spaceship/", {}, 404, ("未找到", "网址 /id/spaceship/ 没有列表", "/id/zone/")),
+    ("GET", "/dumps/nothing.ttl", {}, 404, ("没有此文件", "本版本没有文件“nothing.ttl”")),
+    (
+        "POST",
+        "/ontology",
+        {},
+        405,
+        ("405 · 不接受此请求方法", "此处不接受 POST 请求；本服务器只读。"),
+    ),
+    (
+        "GET",
+        "/id/zone/?lang=fr",
+        {"Accept-Language": "zh"},
+        400,
+        ("400 · 请求有误", "请以 lang=en 或 lang=zh 选择语言，而不是 lang=fr。"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status", "says"), ERRORS, ids=[e[1] for e in ERRORS]
+)
+def test_an_error_page_speaks_chinese(
+    live_server: LiveServer,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    status: int,
+    says: tuple[str, ...],
+) -> None:
+    url = f"{live_server.url}{path}" + ("" if "lang=" in path else "?lang=zh")
+    response = httpx.request(method, url, headers={**HTML, **headers}, timeout=10)
+    assert response.status_code == status
+    text = _text(response.text)
+    for words in says:
+        assert words in text, (words, text[:800])
+
+
+def test_a_script_that_names_no_language_gets_english_errors(live_server: LiveServer) -> None:
+    plain = {"Accept": "text/plain"}
+    english = httpx.get(f"{live_server.url}/no/such/page", headers=plain, timeout=10)
+    assert english.text == "404 Not found: There is no page at /no/such/page.\n"
+    chinese = httpx.get(
+        f"{live_server.url}/no/such/page", headers={**plain, "Accept-Language": "zh"}, timeout=10
+    )
+    assert chinese.text == "404 未找到: 网址 /no/such/page 没有对应的页面。\n"
+    refused = httpx.get(f"{live_server.url}/?lang=de", headers=plain, timeout=10)
+    assert refused.status_code == 400
+    assert (
+        refused.text
+        == "400 Bad request: Choose the language with lang=en or lang=zh, not lang=de.\n"
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_kind_is_named_for_one_by_its_class_label(live_server: LiveServer, lang: str) -> None:
+    classes = " ".join(f"<{cls}>" for cls in KIND_CLASSES.values())
+    rows = _sparql(
+        live_server,
+        f"SELECT ?cls ?label WHERE {{ VALUES ?cls {{ {classes} }} "
+        f'?cls <http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER(lang(?label) = "{lang}") }}',
+    )
+    labels = {row["cls"]: row["label"] for row in rows}
+    assert set(labels) == set(KIND_CLASSES.values())
+    for kind, cls in KIND_CLASSES.items():
+        assert kind_noun(kind, 1, lang) == labels[cls], kind
+
+
+def test_counts_and_lists_name_their_kind_in_the_plural(live_server: LiveServer) -> None:
+    home = httpx.get(f"{live_server.url}/?lang=en", headers=HTML, timeout=10).text
+    counts = re.findall(r"<strong>(\d+)</strong> ([^<]+)</a>", home)
+    assert counts, "the home page lists no counts"
+    for count, noun in counts:
+        assert noun.strip() != "", count
+    zones = dict((noun.strip(), int(n)) for n, noun in counts)
+    assert zones.get("AI pilot zones", 0) > 1, counts  # the fixture holds several zones
+    listing = httpx.get(f"{live_server.url}/id/zone/?lang=en", headers=HTML, timeout=10).text
+    assert re.search(r"<h1>AI pilot zones <small>\(\d+\)</small></h1>", listing), listing[:2000]
+    assert "<title>AI pilot zones · pilotkg</title>" in listing
+    home_zh = httpx.get(f"{live_server.url}/?lang=zh", headers=HTML, timeout=10).text
+    assert "人工智能试点区</a>" in home_zh
+    assert "<title>中国人工智能试点区、中试基地与政策 · pilotkg</title>" in home_zh
+
+
+# --- the choice sticks: the lang cookie, and what it does to caching --------------------------
+
+
+def _html_lang(page: str) -> str:
+    found = re.search(r'<html lang="([a-z]+)">', page)
+    assert found, "the page does not say its language"
+    return found.group(1)
+
+
+def test_the_language_switch_is_remembered_across_requests(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url, headers=HTML, timeout=10) as reader:
+        first = reader.get("/id/zone/")  # a first visit, no Accept-Language: English
+        assert _html_lang(first.text) == "en" and "set-cookie" not in first.headers
+        switch = re.search(r'<a class="lang" ([^>]*)>中文</a>', first.text)
+        assert switch, "the English page has no visible switch to Chinese"
+        assert 'hreflang="zh"' in switch.group(1) and 'lang="zh"' in switch.group(1)
+        href = re.search(r'href="([^"]*)"', switch.group(1))
+        assert href
+        switched = reader.get(unescape(href.group(1)))
+        assert _html_lang(switched.text) == "zh"
+        cookie = switched.headers["set-cookie"]
+        assert cookie.startswith("lang=zh;")
+        attributes = {a.strip().split("=")[0] for a in cookie.split(";")}
+        assert {"Path", "Max-Age", "SameSite", "HttpOnly"} <= attributes
+        assert "Path=/;" in cookie and "SameSite=Lax" in cookie
+        assert switched.headers["cache-control"].startswith("private")
+        # Later pages without ?lang= keep the choice, over the browser's own language too.
+        later = reader.get("/ontology", headers={"Accept-Language": "en-GB,en;q=0.9"})
+        assert _html_lang(later.text) == "zh" and "set-cookie" not in later.headers
+        assert "对象属性" in later.text
+        # A link that carries the language the reader has sets nothing.
+        followed = reader.get("/dumps/?lang=zh")
+        assert _html_lang(followed.text) == "zh" and "set-cookie" not in followed.headers
+        back = reader.get("/dumps/?lang=en")
+        assert back.headers["set-cookie"].startswith("lang=en;")
+        assert _html_lang(reader.get("/id/zone/").text) == "en"
+
+
+def test_a_first_visit_follows_accept_language(live_server: LiveServer) -> None:
+    first = httpx.get(
+        f"{live_server.url}/id/zone/",
+        headers={**HTML, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
+        timeout=10,
+    )
+    assert _html_lang(first.text) == "zh" and "set-cookie" not in first.headers
+
+
+def test_the_cookie_is_scoped_to_the_apps_root() -> None:
+    app = create_app(make_settings(base_url="https://example.org/pilotkg/"))
+    client = TestClient(app, base_url="http://127.0.0.1:8000", raise_server_exceptions=False)
+    cookie = client.get("/id/zone/?lang=zh", headers=HTML).headers["set-cookie"]
+    assert "Path=/pilotkg;" in cookie and cookie.endswith("Secure")
+
+
+#: Responses in the reader's language, by page kind and representation.
+IN_THE_READERS_LANGUAGE = [
+    ("/", "text/html"),
+    ("/id/zone/shenzhen", "text/html"),
+    ("/id/zone/", "text/html"),
+    ("/ontology", "text/html"),
+    ("/dumps/", "text/html"),
+    ("/no/such/page", "text/html"),
+    ("/no/such/page", "text/plain"),
+    ("/search?q=shen", "application/json"),
+]
+
+
+def _vary(response: httpx.Response) -> set[str]:
+    return {v.strip().lower() for v in ",".join(response.headers.get_list("vary")).split(",")}
+
+
+@pytest.mark.parametrize(("path", "accept"), IN_THE_READERS_LANGUAGE)
+def test_what_the_cookie_changes_says_vary_cookie(
+    live_server: LiveServer, path: str, accept: str
+) -> None:
+    response = httpx.get(f"{live_server.url}{path}", headers={"Accept": accept}, timeout=10)
+    assert {"accept", "accept-language", "cookie"} <= _vary(response), response.headers
+
+
+def test_rdf_does_not_vary_with_the_cookie(live_server: LiveServer) -> None:
+    turtle = httpx.get(f"{live_server.url}/id/zone/shenzhen.ttl", timeout=10)
+    assert turtle.status_code == 200 and "cookie" not in _vary(turtle)
+
+
+def test_a_remembered_page_is_kept_once_per_chosen_language(live_server: LiveServer) -> None:
+    def home(cookie: str) -> httpx.Response:
+        return httpx.get(
+            f"{live_server.url}/id/zone/shenzhen", headers={**HTML, "Cookie": cookie}, timeout=10
+        )
+
+    zh, en, zh_again = home("lang=zh"), home("lang=en"), home("lang=zh")
+    assert (_html_lang(zh.text), _html_lang(en.text)) == ("zh", "en")
+    assert zh_again.text == zh.text and zh.headers["etag"] != en.headers["etag"]
+    stale = home("lang=fr")  # a cookie the interface cannot speak is ignored
+    assert _html_lang(stale.text) == "en"

@@ -158,3 +158,12 @@ def test_a_designation_names_the_others_of_its_province(real_server: LiveServer,
     assert text.startswith("Also in Guangdong")
     others = [n for n in GUANGDONG_ZONES + GUANGDONG_BASES if n in text]
     assert len(others) == 5, "the other five designations of Guangdong, not itself"
+
+
+def test_a_chinese_list_runs_in_pinyin_order(real_server: LiveServer) -> None:
+    """重庆 (chong) before 上海 (shang) before 深圳 (shen): in code-point order 上 (U+4E0A) would
+    come first and 重 (U+91CD) last."""
+    page = httpx.get(f"{real_server.url}/id/region/?lang=zh", timeout=10).text
+    names = [_text(a) for a in re.findall(r'<li><a href="[^"]*/id/region/[^"]*">(.*?)</a>', page)]
+    wanted = [names.index(name) for name in ("北京市", "重庆市", "上海市", "深圳市")]
+    assert wanted == sorted(wanted), names

@@ -1,4 +1,5 @@
-"""Write a release into ``dist/``: dumps, ontology and its docs, VoID, CSV exports, checksums.
+"""Write a release into ``dist/``: dumps, ontology and its docs, the JSON-LD context, VoID, CSV
+exports, checksums.
 
 The output is byte-identical for identical sources: triples are sorted,
 nothing carries a timestamp, gzip headers have no mtime, and no blank node is
@@ -20,13 +21,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..errors import QueryError
 from ..formats import GRAPH_FORMATS, Format, prefixes_for, serialize
 from ..graphs import sorted_triples
+from ..jsonld import context_document
 from ..namespaces import BASE
-from ..queries import Catalogue
+from ..queries import Catalogue, run
 from ..release import (
     CHECKSUMS,
+    JSONLD_CONTEXT,
     ONTOLOGY_HTML,
     ONTOLOGY_TTL,
     VOID,
@@ -35,6 +37,7 @@ from ..release import (
     dump_name,
 )
 from ..sources import Sources
+from ..tables import results_bytes
 from .ntsort import write_sorted_ntriples
 from .void import Dump, describe_release
 
@@ -108,17 +111,15 @@ def write_dumps(store: ox.Store, folder: Path) -> list[Dump]:
 
 
 def csv_exports(store: ox.Store, catalogue: Catalogue) -> dict[str, bytes]:
-    """``csv/NAME.csv`` for each export query that the catalogue holds, run on ``store``."""
+    """``csv/NAME.csv`` for each export query that the catalogue holds, run on ``store`` as
+    the CLI and the server run it (``queries.run``), with the byte-order mark spreadsheets
+    need (``tables.results_bytes``)."""
     exports = {}
     for name in CSV_EXPORTS:
         if name in catalogue.queries:
-            query = catalogue.get(name)
-            try:
-                results = store.query(query.text)
-            except SyntaxError as error:
-                raise QueryError(f"{query.path}: {error}") from error
+            results = run(store, catalogue.get(name))
             assert isinstance(results, ox.QuerySolutions)
-            exports[csv_name(name)] = results.serialize(format=ox.QueryResultsFormat.CSV) or b""
+            exports[csv_name(name)] = results_bytes(results, ox.QueryResultsFormat.CSV)
     return exports
 
 
@@ -139,6 +140,8 @@ def render_release(
 
     ontology_ttl = serialize(sorted_triples(sources.ontology), GRAPH_FORMATS[0])
     write(ONTOLOGY_TTL, ontology_ttl)
+    context = context_document(sources.ontology, version=version, iri=base_url + JSONLD_CONTEXT)
+    write(JSONLD_CONTEXT, context)
     progress("generating ontology documentation")
     write(ONTOLOGY_HTML, ontology_html(ontology_ttl).encode("utf-8"))
     progress("exporting CSV")

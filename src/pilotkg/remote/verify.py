@@ -15,8 +15,7 @@ import pyoxigraph as ox
 from ..errors import QueryError
 from ..graphs import Term, to_store
 from ..namespaces import XSD
-from ..queries import CannedQuery, engine_errors, prepare
-from ..sparqltext import Token, string_value, tokens
+from ..queries import CannedQuery, engine_errors, group_concat_columns, prepare
 from .client import Failure, RemoteStore, RemoteStoreError
 from .values import NUMERIC_TYPES, number_key
 
@@ -92,53 +91,6 @@ def term_key(term: Cell) -> str:
         if term.language:
             return f"{ox.Literal(term.value)}@{term.language.lower()}"
     return str(term)
-
-
-def group_concat_columns(text: str) -> dict[str, str]:
-    """The variables a query binds to ``GROUP_CONCAT(…) AS ?name``, with their separators.
-
-    >>> group_concat_columns("SELECT (GROUP_CONCAT(?x; SEPARATOR='|') AS ?xs) WHERE {}")
-    {'xs': '|'}
-    """
-    toks = tokens(text)
-    columns = {}
-    for index, token in enumerate(toks):
-        if token.is_keyword("group_concat") and index + 1 < len(toks):
-            closing, separator = _group_concat_call(toks, index + 1)
-            if (
-                0 <= closing < len(toks) - 2
-                and toks[closing + 1].is_keyword("as")
-                and toks[closing + 2].kind == "var"
-            ):
-                columns[toks[closing + 2].text[1:]] = separator
-    return columns
-
-
-def _group_concat_call(toks: list[Token], opening: int) -> tuple[int, str]:
-    """The index of the ``)`` that closes the call opened at ``toks[opening]`` (-1 when it
-    is not a call or stays open) and the call's separator (SPARQL's default is a space)."""
-    if not toks[opening].is_punct("("):
-        return -1, " "
-    depth = 0
-    separator = " "
-    for position in range(opening, len(toks)):
-        token = toks[position]
-        if token.kind == "punct" and token.text in ("(", "[", "{"):
-            depth += 1
-        elif token.kind == "punct" and token.text in (")", "]", "}"):
-            depth -= 1
-            if depth == 0:
-                return position, separator
-        elif (
-            depth == 1
-            and token.is_punct(";")
-            and position + 3 < len(toks)
-            and toks[position + 1].is_keyword("separator")
-            and toks[position + 2].is_punct("=")
-            and toks[position + 3].kind == "string"
-        ):
-            separator = string_value(toks[position + 3])
-    return -1, " "
 
 
 def concat_key(term: Cell, separator: str) -> str:

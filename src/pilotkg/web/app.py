@@ -1,10 +1,11 @@
 """``create_app(settings)``: the Starlette app that serves one release.
 
-The routers (SPARQL, Linked Data pages, dumps, canned queries, home) are
+The routers (SPARQL, Linked Data pages, dumps, canned queries, browsed tables, home) are
 separate modules with no state of their own; this module joins them, loads the
 stores, starts the query workers for the app's lifetime, opens CORS for reads,
-sets the security headers on every response (``security``), and turns every
-unhandled error into a one-sentence page, never a traceback.
+remembers the reader's choice of language (``choice``), sets the security headers
+on every response (``security``), and turns every unhandled error into a
+one-sentence page in the reader's language, never a traceback.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ from ..namespaces import ONTOLOGY_IRI, OWL
 from ..queries import Catalogue
 from ..release import Release
 from ..sources import SourceTree
-from . import canned, dumps, home, pages, sparql
+from . import browse, canned, dumps, home, pages, sparql
+from .choice import LanguageChoice
 from .clients import ClientSlots
+from .i18n import translator
 from .knowledge import Knowledge
 from .security import SecurityHeaders, inline_style_hashes, security_headers
 from .settings import Settings
-from .site import Site, site_of
+from .site import Site, language, site_of
 from .stores import open_stores
 from .workers import QueryPool
 
@@ -61,19 +64,23 @@ class SecuredStarlette(Starlette):
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     site = site_of(request)
+    _ = translator(language(request))
     if exc.status_code == 404:
-        return site.error(request, 404, f"There is no page at {request.url.path}.", search="")
+        return site.error(request, 404, _("There is no page at {path}.", path=request.url.path))
     if exc.status_code == 405:
         return site.error(
-            request, 405, f"{request.method} is not allowed here; this server is read-only."
+            request,
+            405,
+            _("{method} is not allowed here; this server is read-only.", method=request.method),
         )
     return site.error(request, exc.status_code, str(exc.detail))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("error answering %s %s", request.method, request.url.path, exc_info=exc)
+    _ = translator(language(request))
     return site_of(request).error(
-        request, 500, "Something went wrong on the server; the server log has the details."
+        request, 500, _("Something went wrong on the server; the server log has the details.")
     )
 
 
@@ -125,6 +132,7 @@ def create_app(settings: Settings) -> Starlette:
             *pages.routes,
             *dumps.routes,
             *canned.routes,
+            *browse.routes,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
@@ -136,6 +144,7 @@ def create_app(settings: Settings) -> Starlette:
                 expose_headers=["ETag", "Last-Modified", "Content-Length"],
                 max_age=86400,
             ),
+            Middleware(LanguageChoice, site=site),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,

@@ -38,6 +38,7 @@ from ..tables import BOM
 from .browse_params import BadParameter, query_string, read_view, token
 from .browse_sparql import FACET_VALUES, PAGE_ROWS, Filter, Value, View, facets_query, rows_query
 from .browse_tables import TABLES, Column, Table
+from .collation import sort_key
 from .execution import answer
 from .i18n import translator
 from .knowledge import Knowledge, TermView
@@ -133,7 +134,7 @@ def _values(
         return []
     if column.kind == "iri":
         views = [k.view(ox.NamedNode(iri), lang) for iri in term.value.split()]
-        return sorted(views, key=lambda v: (v.text.casefold(), v.value))
+        return sorted(views, key=lambda v: (sort_key(v.text, lang), v.value))
     if column.kind == "year":
         return [k.view(ox.Literal(term.value, datatype=_G_YEAR), lang)]
     assert not isinstance(term, ox.BlankNode)

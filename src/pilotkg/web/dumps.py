@@ -1,4 +1,5 @@
-"""The release's files under ``/dumps/`` (with checksums and media types) and VoID at ``/.well-known/void``.
+"""The release's files under ``/dumps/`` (with checksums and media types), VoID at
+``/.well-known/void`` and the JSON-LD context at ``/context.jsonld``.
 
 Only files listed in the release's SHA256SUMS are served, so no request path can
 reach outside the release folder. A file's ETag is its SHA-256, which a client
@@ -17,32 +18,51 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..formats import GRAPH_FORMATS, by_name, serialize
-from ..release import NTRIPLES_DUMP, VOID
+from ..namespaces import XSD
+from ..release import JSONLD_CONTEXT, NTRIPLES_DUMP, VOID
 from .fairness import gives_way_to_queries
+from .i18n import translator
 from .negotiate import Page, negotiate, offered_types
-from .site import Site, not_modified, site_of
+from .readable import readable
+from .site import Site, language, not_modified, site_of
 
 
 @gives_way_to_queries
 async def index(request: Request) -> Response:
-    """The list of release files with sizes, media types and SHA-256 checksums."""
+    """The list of release files with sizes (grouped as the reader's language writes numbers),
+    media types and SHA-256 checksums."""
     site = site_of(request)
+    lang = language(request)
+    _ = translator(lang)
     files = sorted(site.release.files.values(), key=lambda f: (f.name.count("/"), f.name))
-    return site.page(request, "dumps.html", title="Dumps", files=files)
+    rows = [(f, readable(ox.Literal(str(f.size), datatype=_INTEGER), lang)) for f in files]
+    return site.page(request, "dumps.html", title=_("Dumps"), files=rows)
 
 
 @gives_way_to_queries
 async def dump(request: Request) -> Response:
     """One release file, with its SHA-256 as ETag."""
+    return _release_file(request, request.path_params["name"])
+
+
+@gives_way_to_queries
+async def context(request: Request) -> Response:
+    """The release's JSON-LD context at the stable URL compacted documents name (the same
+    file as under /dumps/, where it sits with the release whose version it states)."""
+    return _release_file(request, JSONLD_CONTEXT)
+
+
+def _release_file(request: Request, name: str) -> Response:
     site = site_of(request)
-    name = request.path_params["name"]
     path = site.release.path(name)
     if path is None:
+        _ = translator(language(request))
+        listing = site.root(request) + "/dumps/"
         return site.error(
             request,
             404,
-            f"The release has no file {name!r}; the list is at /dumps/.",
-            title="No such file",
+            _("The release has no file “{name}”; the list is at {list}.", name=name, list=listing),
+            title=_("No such file"),
         )
     info = site.release.files[name]
     etag = f'"{info.sha256}"'
@@ -55,6 +75,7 @@ async def dump(request: Request) -> Response:
     return FileResponse(path, media_type=info.media_type, headers=headers)
 
 
+_INTEGER = ox.NamedNode(XSD + "integer")
 #: The gzipped N-Triples dump as the file it is, for downloads.
 GZIP_FILE = Page("gzip", "gz", ("application/gzip",))
 
@@ -72,7 +93,8 @@ def _ntriples_dump(request: Request, site: Site, path: Path, headers: dict[str, 
     chosen = negotiate(request, (GZIP_FILE, ntriples))
     headers = {**headers, "Vary": "Accept, Accept-Encoding"}
     if chosen is None:
-        return site.error(request, 406, "This dump is offered as application/gzip or N-Triples.")
+        _ = translator(language(request))
+        return site.error(request, 406, _("This dump is offered as application/gzip or N-Triples."))
     gzip_accepted = "gzip" in request.headers.get("accept-encoding", "").lower()
     if chosen.offer is ntriples:
         headers["ETag"] = headers["ETag"][:-1] + ("-nt-gzip" if gzip_accepted else "-nt") + '"'
@@ -97,11 +119,14 @@ async def void(request: Request) -> Response:
     """The release's VoID and DCAT description, in the RDF format asked for (Turtle by default)."""
     site = site_of(request)
     chosen = negotiate(request, GRAPH_FORMATS)
+    _ = translator(language(request))
     if chosen is None:
-        return site.error(request, 406, f"VoID is offered as: {offered_types(GRAPH_FORMATS)}.")
+        return site.error(
+            request, 406, _("VoID is offered as: {types}.", types=offered_types(GRAPH_FORMATS))
+        )
     path = site.release.path(VOID)
     if path is None:
-        return site.error(request, 404, f"This release has no {VOID}.")
+        return site.error(request, 404, _("This release has no {file}.", file=VOID))
     triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
     return site.representation(
         request, serialize(sorted(triples, key=str), chosen.offer), chosen.media_type
@@ -112,4 +137,5 @@ routes = [
     Route("/dumps/", index, methods=["GET", "HEAD"]),
     Route("/dumps/{name:path}", dump, methods=["GET", "HEAD"]),
     Route("/.well-known/void", void, methods=["GET", "HEAD"]),
+    Route("/" + JSONLD_CONTEXT, context, methods=["GET", "HEAD"]),
 ]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pyoxigraph as ox
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +37,7 @@ from starlette.responses import Response
 
 from ..formats import GRAPH_FORMATS, GRAPH_STAND_INS, RESULTS_FORMATS, Format
 from . import egress
+from .contexts import jsonld_form
 from .guard import Verdict, judge
 from .knowledge import TermView
 from .negotiate import HTML, Offer, Page, negotiate, offered_types
@@ -101,6 +103,38 @@ def _with_context(message: str, text: str) -> str:
     return f"{message} (line {line}, column {column})\n    {shown}\n    {' ' * (column - 1)}^"
 
 
+class Refuse(Protocol):
+    """How a refusal becomes a response: ``Site.error`` (one sentence, HTML or plain text) unless
+    the caller shows it otherwise, as the query page does beside the query. ``engine`` is the
+    engine's own message for a query it could not parse (its position included), else ''."""
+
+    def __call__(
+        self,
+        request: Request,
+        status: int,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        engine: str = "",
+    ) -> Response: ...
+
+
+def site_refusal(site: Site) -> Refuse:
+    """The refusal every route gives: ``Site.error``."""
+
+    def refuse(
+        request: Request,
+        status: int,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        engine: str = "",
+    ) -> Response:
+        return site.error(request, status, message, headers=headers)
+
+    return refuse
+
+
 def check_graph_iris(values: list[str]) -> str | None:
     """An error message if a default-graph-uri or named-graph-uri is not an IRI."""
     for value in values:
@@ -120,22 +154,25 @@ async def answer(
     form: QueryParams | None = None,
     default_graphs: tuple[str, ...] = (),
     named_graphs: tuple[str, ...] = (),
+    refuse: Refuse | None = None,
 ) -> Answer | Response:
-    """Run ``text`` as the request asks; an error Response when it cannot or must not.
+    """Run ``text`` as the request asks; an error Response (made by ``refuse``) when it cannot
+    or must not.
 
     The representation is ``negotiate``'s choice for the query's form, with the path's
     ``suffix`` and the POSTed ``form`` (whose format parameters count as the query
     string's).
     """
     settings = site.settings
+    refuse = refuse or site_refusal(site)
     if len(text.encode("utf-8")) > settings.max_query_bytes:
-        return site.error(
+        return refuse(
             request,
             413,
             f"The query is longer than {settings.max_query_bytes} bytes (setting max_query_bytes).",
         )
     verdict = judge(text, settings.service_allowlist, max_depth=settings.max_query_nesting_levels)
-    refused = await _refusal(request, site, verdict)
+    refused = await _refusal(request, site, verdict, refuse)
     if refused is not None:
         return refused
     stand_ins: tuple[tuple[Format, Format], ...] = ()
@@ -147,7 +184,7 @@ async def answer(
         offers = (*RESULTS_FORMATS, *GRAPH_FORMATS, HTML)
     chosen = negotiate(request, offers, suffix=suffix, form=form, stand_ins=stand_ins)
     if chosen is None:
-        return site.error(
+        return refuse(
             request,
             406,
             f"No representation fits the request. This query's results are offered as: "
@@ -157,6 +194,7 @@ async def answer(
     job_format = offer.name
     if offer is HTML:
         job_format = "ntriples" if offers is GRAPH_OFFERS else "json"
+    written = jsonld_form(request, site, chosen)  # JSON-LD expanded, or compacted when asked
     job = Job(
         text,
         job_format,
@@ -165,43 +203,52 @@ async def answer(
         named_graphs,
         max_bytes=settings.max_result_bytes,
         check_only=verdict.check_only,
+        context=written.context,
     )
     client = request.client.host if request.client else ""
     with site.client_slots.taken(client) as taken:
         if not taken:
-            return site.error(
+            return refuse(
                 request,
                 429,
                 f"This client already has {settings.max_client_queries} queries running "
                 "(setting max_client_queries); wait for one to finish.",
                 headers={"Retry-After": "1"},
             )
-        outcome = await _run(request, site, job, verdict)
+        outcome = await _run(request, site, job, verdict, refuse)
     if isinstance(outcome, Response):
         return outcome
     if outcome.status != 200:
-        return site.error(
-            request, outcome.status, _with_context(outcome.message, text), headers=outcome.headers
+        return refuse(
+            request,
+            outcome.status,
+            _with_context(outcome.message, text),
+            headers=outcome.headers,
+            engine=outcome.message if outcome.status == 400 else "",
         )
-    result = Answer(outcome, offer, media_type=chosen.media_type)
+    result = Answer(outcome, offer, media_type=written.media_type)
     if offer is HTML:
         result.table = await run_in_threadpool(result_table, site, outcome, language(request))
     return result
 
 
-async def _refusal(request: Request, site: Site, verdict: Verdict) -> Response | None:
+async def _refusal(
+    request: Request, site: Site, verdict: Verdict, refuse: Refuse
+) -> Response | None:
     """The error Response for a query the guard (or the egress check) refuses, else None."""
     if verdict.status:
-        return site.error(request, verdict.status, verdict.message)
+        return refuse(request, verdict.status, verdict.message)
     if verdict.lane == "federated":
         opened = egress.parse_networks(site.settings.service_private_networks)
         problem = await egress.refusal(verdict.endpoints, opened)
         if problem:
-            return site.error(request, 403, problem)
+            return refuse(request, 403, problem)
     return None
 
 
-async def _run(request: Request, site: Site, job: Job, verdict: Verdict) -> Outcome | Response:
+async def _run(
+    request: Request, site: Site, job: Job, verdict: Verdict, refuse: Refuse
+) -> Outcome | Response:
     """The worker's outcome for ``job``, or an error Response; cancelled if the client leaves."""
     settings = site.settings
     assert site.pool is not None, "the query pool starts with the app's lifespan"
@@ -218,14 +265,14 @@ async def _run(request: Request, site: Site, job: Job, verdict: Verdict) -> Outc
         running.cancel()
         return Response(status_code=499)
     except QueryTimeout:
-        return site.error(
+        return refuse(
             request,
             503,
             f"The query was stopped after {settings.query_timeout_s:g} s (setting "
             "query_timeout_s). Narrow it, or add LIMIT.",
         )
     except LongQueriesBusy:
-        return site.error(
+        return refuse(
             request,
             503,
             f"The query was stopped after {settings.quick_query_s:g} s because "
@@ -234,7 +281,7 @@ async def _run(request: Request, site: Site, job: Job, verdict: Verdict) -> Outc
             headers={"Retry-After": "5"},
         )
     except PoolBusy:
-        return site.error(
+        return refuse(
             request,
             503,
             f"All query workers stayed busy for {settings.query_timeout_s:g} s; try again shortly.",

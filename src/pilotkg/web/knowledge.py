@@ -1,4 +1,4 @@
-"""The server's own read-only lookups on the in-process store: labels, descriptions, search.
+"""The server's own read-only lookups on the in-process store: labels and descriptions.
 
 These are small, bounded pattern lookups (a few index scans each), so they run
 on the event loop against the in-process store rather than through the worker
@@ -32,6 +32,7 @@ from ..namespaces import (
 )
 from ..statements import STATEMENT_BASE
 from ..tables import compact
+from .collation import sort_key
 from .readable import readable
 
 LANGUAGES = ("en", "zh")
@@ -165,17 +166,6 @@ class Description:
     quotes: dict[int, list[tuple[str, str, list[str]]]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Hit:
-    """A search result."""
-
-    iri: str
-    path: str
-    label: str
-    matched: str
-    kind: str
-
-
 class Knowledge:
     """Labels and lookups over one read-only store."""
 
@@ -191,16 +181,6 @@ class Knowledge:
                 if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
                     per_language = self.labels.setdefault(quad.subject.value, {})
                     per_language.setdefault(quad.object.language or "", quad.object.value)
-        # (iri, folded text, shown text, 0 for a label or 1 for the IRI's slug)
-        self._index: list[tuple[str, str, str, int]] = sorted(
-            [
-                (iri, text.casefold(), text, 0)
-                for iri, per_language in self.labels.items()
-                if local_path(iri)
-                for text in per_language.values()
-            ]
-            + [(iri, _slug(iri), _slug(iri), 1) for iri in self.labels if local_path(iri)]
-        )
 
     # --- small lookups ------------------------------------------------------------------
 
@@ -213,6 +193,32 @@ class Knowledge:
                 ox.NamedNode(subject), ox.NamedNode(predicate), None
             )
         ]
+
+    def subjects(self, predicate: str, obj: str) -> list[str]:
+        """The IRIs that have ``predicate`` ``obj``."""
+        return [
+            q.subject.value
+            for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), ox.NamedNode(obj))
+            if isinstance(q.subject, ox.NamedNode)
+        ]
+
+    def types_of(self, iri: str) -> list[str]:
+        return [o.value for o in self.objects(iri, RDF + "type") if isinstance(o, ox.NamedNode)]
+
+    def has_type(self, iri: str, cls: str) -> bool:
+        quads = self.store.quads_for_pattern(ox.NamedNode(iri), _TYPE, ox.NamedNode(cls))
+        return any(True for _ in quads)
+
+    def super_properties_of(self, predicate: str) -> frozenset[str]:
+        """The properties the build entails from ``predicate`` (not itself)."""
+        return frozenset(p.value for p in self._super_properties.get(ox.NamedNode(predicate), ()))
+
+    def specific_values(self, iri: str) -> list[tuple[ox.NamedNode, Term]]:
+        """``iri``'s properties and values less the super-property values the build entailed
+        and less what a page shows apart (type, labels, descriptions, sources, links)."""
+        node = ox.NamedNode(iri)
+        pairs = [(q.predicate, q.object) for q in self.store.quads_for_pattern(node, None, None)]
+        return self._specific(pairs, _SHOWN_APART)
 
     def subjects_of_type(self, cls: str) -> list[str]:
         return sorted(
@@ -330,11 +336,13 @@ class Knowledge:
         def order(predicate: str) -> tuple[int, str]:
             if predicate in _FIRST_PREDICATES:
                 return (_FIRST_PREDICATES.index(predicate), "")
-            return (len(_FIRST_PREDICATES), self.label(predicate, lang).casefold())
+            return (len(_FIRST_PREDICATES), sort_key(self.label(predicate, lang), lang)[0])
 
         result = []
         for p in sorted(groups, key=order):
-            ordered = sorted(groups[p], key=lambda vc: (vc[0].lang != lang, vc[0].text.casefold()))
+            ordered = sorted(
+                groups[p], key=lambda vc: (vc[0].lang != lang, sort_key(vc[0].text, lang))
+            )
             node = ox.NamedNode(p)
             result.append(
                 PropertyValues(
@@ -447,7 +455,7 @@ class Knowledge:
             quotes=_quotes(facts),
         )
 
-    # --- classes, members, search ----------------------------------------------------------
+    # --- classes and members ---------------------------------------------------------------
 
     def class_counts(self) -> list[tuple[str, str, int]]:
         """``(kind, class IRI, number of members)`` for each kind of thing that has members."""
@@ -462,44 +470,12 @@ class Knowledge:
         if cls is None:
             return []
         views = [self.view(ox.NamedNode(iri), lang) for iri in self.subjects_of_type(cls)]
-        return sorted(views, key=lambda v: v.text.casefold())
+        return sorted(views, key=lambda v: sort_key(v.text, lang))
 
     def kind_label(self, iri: str, lang: str) -> str:
         types = [o.value for o in self.objects(iri, RDF + "type") if isinstance(o, ox.NamedNode)]
         preferred = [t for t in types if t in KIND_CLASSES.values()] or types
         return self.label(preferred[0], lang) if preferred else ""
-
-    def search(self, text: str, lang: str, limit: int) -> list[Hit]:
-        """Things whose label (either language) or IRI contains ``text``, best matches first."""
-        wanted = text.strip().casefold()
-        if not wanted:
-            return []
-        best: dict[str, tuple[int, int, int, str]] = {}
-        for iri, folded, original, is_slug in self._index:
-            if wanted not in folded:
-                continue
-            if folded == wanted:
-                rank = 0
-            elif folded.startswith(wanted):
-                rank = 1
-            elif f" {wanted}" in f" {folded}":
-                rank = 2
-            else:
-                rank = 3
-            candidate = (rank, is_slug, len(original), original)
-            if iri not in best or candidate < best[iri]:
-                best[iri] = candidate
-        ordered = sorted(best.items(), key=lambda item: (item[1], item[0]))[:limit]
-        return [
-            Hit(
-                iri,
-                local_path(iri) or iri,
-                self.label(iri, lang),
-                matched,
-                self.kind_label(iri, lang),
-            )
-            for iri, (_rank, _slug_match, _length, matched) in ordered
-        ]
 
 
 def _quotes(groups: list[PropertyValues]) -> dict[int, list[tuple[str, str, list[str]]]]:
@@ -523,7 +499,3 @@ def _quotes(groups: list[PropertyValues]) -> dict[int, list[tuple[str, str, list
 def _is_statement(term: Term) -> bool:
     """Whether ``term`` is one of the build's citation nodes (``statements.STATEMENT_BASE``)."""
     return isinstance(term, ox.NamedNode) and term.value.startswith(STATEMENT_BASE)
-
-
-def _slug(iri: str) -> str:
-    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1].casefold()

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import tomllib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from ..namespaces import KIND_CLASSES, PILOT, PREFIXES, QUDT, SCHEMA
+from .collation import sort_key
+from .kinds import kind_noun
 from .knowledge import Citation, Description, Knowledge, PropertyValues, TermView
 from .readable import readable
 
@@ -66,6 +68,8 @@ class Group:
 class Reading:
     """An entity page's arrangement of its description."""
 
+    #: The description with its sources numbered in the page's order.
+    description: Description
     infobox: list[PropertyValues]
     more: list[PropertyValues]
     story: list[Moment]
@@ -98,17 +102,50 @@ def read(knowledge: Knowledge, description: Description, lang: str) -> Reading:
     types = {t.value for t in description.types}
     wanted = next((props for cls, props in infobox_properties().items() if cls in types), ())
     present = {group.predicate.value: group for group in description.facts}
-    infobox = [present[p] for p in wanted if p in present]
-    more = [group for group in description.facts if group.predicate.value not in wanted]
+    first = [present[p] for p in wanted if p in present]
+    description = _in_page_order(
+        description, first + [g for g in description.facts if g.predicate.value not in wanted]
+    )
+    present = {group.predicate.value: group for group in description.facts}
     return Reading(
-        infobox=infobox,
-        more=more,
+        description=description,
+        infobox=[present[p] for p in wanted if p in present],
+        more=[group for group in description.facts if group.predicate.value not in wanted],
         story=_story(knowledge, description, lang),
         details=_details(knowledge, description, lang),
         neighbours=_neighbours(knowledge, description.iri, types, lang),
         contents=_contents(knowledge, description.iri, lang)
         if KIND_CLASSES["region"] in types
         else [],
+    )
+
+
+def _in_page_order(description: Description, shown: list[PropertyValues]) -> Description:
+    """``description`` with its sources numbered as a reader meets their footnotes in ``shown``
+    (the page's order of the facts), the sources no fact cites after them, as before."""
+    order: dict[int, int] = {}
+    for group in shown:
+        for citations in group.citations:
+            for citation in citations:
+                order.setdefault(citation.number, len(order) + 1)
+    for number in range(1, len(description.sources) + 1):
+        order.setdefault(number, len(order) + 1)
+
+    def renumbered(group: PropertyValues) -> PropertyValues:
+        citations = [
+            tuple(sorted((replace(c, number=order[c.number]) for c in cs), key=lambda c: c.number))
+            for cs in group.citations
+        ]
+        return PropertyValues(group.predicate, group.values, citations)
+
+    sources = sorted(
+        enumerate(description.sources, start=1), key=lambda numbered: order[numbered[0]]
+    )
+    return replace(
+        description,
+        facts=[renumbered(group) for group in description.facts],
+        sources=[source for _number, source in sources],
+        quotes={order[number]: quotes for number, quotes in description.quotes.items()},
     )
 
 
@@ -253,8 +290,9 @@ def _grouped(knowledge: Knowledge, things: set[str], lang: str) -> list[Group]:
     groups = []
     for kind in order:
         views = sorted(
-            (knowledge.view_iri(t, lang) for t in by_kind[kind]), key=lambda v: v.text.casefold()
+            (knowledge.view_iri(t, lang) for t in by_kind[kind]),
+            key=lambda v: sort_key(v.text, lang),
         )
-        label = knowledge.label(KIND_CLASSES[kind], lang)
+        label = kind_noun(kind, len(views), lang)
         groups.append(Group(kind, label, len(views), views[:MEMBER_LIMIT]))
     return groups

@@ -4,9 +4,10 @@
 give every response the same caching headers (ETag from the body and its media
 type, Last-Modified from the release, Cache-Control from ``cache_max_age_s``,
 Vary) and every error the same form: one sentence, as HTML for browsers and
-plain text for the rest. Since an error's body is chosen by Accept (and an HTML
-one is written in the Accept-Language), every error says so in Vary, as caches
-may keep a 404 or a 405; every 405 names the methods its resource allows.
+plain text for the rest. Since an error's body is chosen by Accept and written
+in the reader's language (``language``: ``?lang=``, the ``lang`` cookie,
+Accept-Language), every error says so in Vary, as caches may keep a 404 or a
+405; every 405 names the methods its resource allows.
 
 Links a page makes to itself are built from what the app knows (its root and
 the matched route with its parameters encoded), never copied from the request
@@ -33,7 +34,7 @@ from starlette.routing import Route
 from ..queries import Catalogue
 from ..release import Release
 from .clients import ClientSlots
-from .i18n import translations
+from .i18n import translations, translator
 from .knowledge import Knowledge, other_language
 from .negotiate import HTML, Page, negotiate
 from .security import HOST_REFLECTED, Yasgui, yasgui_assets
@@ -42,6 +43,12 @@ from .stores import Stores
 from .workers import QueryPool
 
 TEXT = Page("text", "txt", ("text/plain",))
+#: The languages the interface speaks, and the cookie that remembers a reader's choice.
+LANGUAGES = ("en", "zh")
+LANGUAGE_COOKIE = "lang"
+#: What a representation in the reader's language varies with (``language``).
+_LANGUAGE_FIELDS = ("Accept", "Accept-Language", "Cookie")
+VARY_LANGUAGE = ", ".join(_LANGUAGE_FIELDS)
 #: The scope key ``Site.remembered`` sets while it renders a page that many URLs share.
 REMEMBERED = "pilotkg.remembered"
 _PARAMETER = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
@@ -63,7 +70,7 @@ def template_environment(lang: str = "en") -> jinja2.Environment:
 
 
 def _environments() -> dict[str, jinja2.Environment]:
-    return {lang: template_environment(lang) for lang in ("en", "zh")}
+    return {lang: template_environment(lang) for lang in LANGUAGES}
 
 
 @dataclass
@@ -212,7 +219,7 @@ class Site:
         return {
             "Cache-Control": f"public, max-age={self.settings.cache_max_age_s}",
             "Last-Modified": formatdate(self.release.modified, usegmt=True),
-            "Vary": "Accept, Accept-Language" if vary_language else "Accept",
+            "Vary": VARY_LANGUAGE if vary_language else "Accept",
         }
 
     def representation(
@@ -244,8 +251,14 @@ class Site:
         headers: dict[str, str] | None = None,
     ) -> Response:
         """An error as one clear sentence: an HTML page for browsers, plain text otherwise,
-        saying in Vary what chose it; a 405 says in Allow what the resource allows."""
-        title = title or _REASONS.get(status, "Error")
+        saying in Vary what chose it; a 405 says in Allow what the resource allows.
+
+        ``message`` and ``title`` come in the reader's language (``translator(language(request))``),
+        and so does the plain text: a script that names no language gets English, and the query
+        page's YASGUI, which shows a failed query's plain-text answer to the reader, sends the
+        browser's Accept-Language and cookie like any page does.
+        """
+        title = title or reason(status, language(request))
         chosen = negotiate(request, [TEXT, HTML])
         headers = dict(headers or {})
         if status == 405 and not any(name.lower() == "allow" for name in headers):
@@ -254,26 +267,31 @@ class Site:
             body = self.render(
                 request, "error.html", status=status, title=title, message=message, search=search
             )
-            headers["Vary"] = _vary(headers, "Accept", "Accept-Language")
+            headers["Vary"] = _vary(headers, *_LANGUAGE_FIELDS)
             return Response(body, status, headers=headers, media_type="text/html; charset=utf-8")
         text = f"{status} {title}: {message}\n"
-        headers["Vary"] = _vary(headers, "Accept")
+        headers["Vary"] = _vary(headers, *_LANGUAGE_FIELDS)
         return Response(text, status, headers=headers, media_type="text/plain; charset=utf-8")
 
 
-_REASONS = {
-    400: "Bad request",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    413: "Query too large",
-    415: "Unsupported media type",
-    422: "Result too large",
-    500: "Internal error",
-    502: "SERVICE failed",
-    503: "Query stopped",
-}
+def reason(status: int, lang: str) -> str:
+    """An error's title in ``lang``: what went wrong, in a few words."""
+    _ = translator(lang)
+    reasons = {
+        400: _("Bad request"),
+        403: _("Forbidden"),
+        404: _("Not found"),
+        405: _("Method not allowed"),
+        406: _("Not acceptable"),
+        413: _("Query too large"),
+        415: _("Unsupported media type"),
+        422: _("Result too large"),
+        429: _("Too many queries"),
+        500: _("Internal error"),
+        502: _("SERVICE failed"),
+        503: _("Query stopped"),
+    }
+    return reasons.get(status, _("Error"))
 
 
 def _etag(body: bytes, media_type: str) -> str:
@@ -326,10 +344,19 @@ def not_modified(request: Request, etag: str, modified: float) -> bool:
 
 
 def language(request: Request) -> str:
-    """The language labels are shown in: ``?lang=``, else Accept-Language, else English."""
+    """The reader's language, which pages, labels and messages are shown in: ``?lang=`` (the
+    language switch, and every link a page makes), else the choice remembered in the ``lang``
+    cookie (``choice.LanguageChoice``), else Accept-Language, else English."""
     asked = request.query_params.get("lang", "")
-    if asked in ("en", "zh"):
-        return asked
+    return asked if asked in LANGUAGES else usual_language(request)
+
+
+def usual_language(request: Request) -> str:
+    """The language a request gets when it names none: the remembered choice, else the best
+    of Accept-Language (the highest q; the first on a tie), else English."""
+    remembered = request.cookies.get(LANGUAGE_COOKIE, "")
+    if remembered in LANGUAGES:
+        return remembered
     best, best_q = "en", 0.0
     for part in request.headers.get("accept-language", "").split(","):
         tag, _, params = part.strip().partition(";")
@@ -340,7 +367,7 @@ def language(request: Request) -> str:
             except ValueError:
                 q = 0.0
         primary = tag.strip().lower().split("-")[0]
-        if primary in ("en", "zh") and q > best_q:
+        if primary in LANGUAGES and q > best_q:
             best, best_q = primary, q
     return best
 

@@ -6,6 +6,13 @@ SPARQL service description, whose result formats are the format table's. The
 format parameters of a POSTed form count as the query string's (``negotiate``).
 Like rdflib-endpoint's router it holds no state of its own, so the same routes
 mount anywhere.
+
+A query that is refused or fails answers a browser with the query page again:
+the query kept in the form, the message beside it, and for a syntax error the
+line and column with the line quoted (``syntax.explain``), so that one typo does
+not cost the reader the query. The status stays the protocol's (400, 403, 413,
+422, 503 …), and every other client, SPARQL clients asking for results among
+them, gets ``Site.error``'s plain sentence as before.
 """
 
 from __future__ import annotations
@@ -22,9 +29,17 @@ from starlette.routing import Route
 from ..errors import QueryError
 from ..formats import FORMATS, GRAPH_FORMATS, Format, serialize
 from ..namespaces import DATASET_IRI, RDF, SD, VOID, XSD
-from .execution import answer, check_graph_iris, raw_response
-from .negotiate import HTML, Page, negotiate, offered_types
-from .site import Site, site_of
+from .execution import (
+    Refuse,
+    ResultTable,
+    answer,
+    check_graph_iris,
+    raw_response,
+    site_refusal,
+)
+from .negotiate import FORMAT_PARAMETERS, HTML, Page, negotiate, offered_types
+from .site import TEXT, VARY_LANGUAGE, Site, language, site_of
+from .syntax import Problem, explain
 
 _UPDATE_REFUSED = (
     "This endpoint is read-only: SPARQL Update is refused. Download the dumps under /dumps/ "
@@ -92,6 +107,81 @@ async def _bounded_body(request: Request, limit: int) -> bytes | None:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """Why the query on the page was not run: the status, the server's sentence, and for a
+    syntax error where it is and what is wrong (the engine's own message kept beside it)."""
+
+    status: int
+    message: str
+    problem: Problem | None = None
+    engine: str = ""
+
+
+def page_refusal(site: Site, text: str, form: QueryParams | None = None) -> Refuse:
+    """Refusals of the query ``text``: the query page again for a browser (the client
+    ``Site.error`` would give HTML), ``Site.error`` itself for every other client."""
+    plain = site_refusal(site)
+
+    def refuse(
+        request: Request,
+        status: int,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        engine: str = "",
+    ) -> Response:
+        chosen = negotiate(request, [TEXT, HTML])
+        if chosen is None or chosen.offer is not HTML:
+            return plain(request, status, message, headers=headers)
+        problem = explain(text, engine, language(request)) if engine else None
+        body = _render(
+            request,
+            site,
+            text,
+            form,
+            refused=Refused(status, message, problem, engine if problem else ""),
+        )
+        headers = {**(headers or {}), "Vary": VARY_LANGUAGE, "Cache-Control": "no-store"}
+        return Response(body, status, headers=headers, media_type="text/html; charset=utf-8")
+
+    return refuse
+
+
+def _render(
+    request: Request,
+    site: Site,
+    text: str,
+    form: QueryParams | None,
+    *,
+    refused: Refused | None = None,
+    table: ResultTable | None = None,
+    rows: int = 0,
+) -> str:
+    """The query page with ``text`` in its form, and its results or why it was not run."""
+    return site.render(
+        request,
+        "sparql.html",
+        title="SPARQL query",
+        query=text,
+        table=table,
+        rows=rows,
+        refused=refused,
+        examples=examples(site, language(request)),
+        formats=FORMATS,
+        chosen_format=_chosen_format(request, form),
+    )
+
+
+def _chosen_format(request: Request, form: QueryParams | None) -> str:
+    """The results format the form asked for, so that the page shows it chosen again."""
+    for source in (request.query_params, form or QueryParams()):
+        for name in FORMAT_PARAMETERS:
+            if source.get(name):
+                return source[name]
+    return "html"
+
+
+@dataclass(frozen=True)
 class Read:
     """What a GET or POST asks: the query text (None when there is none), its graphs, and
     the POSTed form, whose format parameters count too."""
@@ -113,53 +203,60 @@ def _is_utf8(query_string: bytes) -> bool:
 
 
 async def _read_query(request: Request, site: Site) -> Read | Response:
-    """The query text and graphs of a GET or POST, or an error Response."""
+    """The query text and graphs of a GET or POST, or an error Response (for a browser, the
+    query page with as much of the query as was read)."""
     params = request.query_params
-    form: QueryParams | None = None
+
+    def refuse(
+        status: int, message: str, text: str = "", form: QueryParams | None = None
+    ) -> Response:
+        return page_refusal(site, text, form)(request, status, message)
+
     if "update" in params:
-        return site.error(request, 403, _UPDATE_REFUSED)
+        return refuse(403, _UPDATE_REFUSED, params.get("update", ""))
     if request.method in ("GET", "HEAD"):
         if not _is_utf8(request.scope.get("query_string", b"")):
-            return site.error(request, 400, "The request is not valid UTF-8.")
+            return refuse(400, "The request is not valid UTF-8.")
         queries = params.getlist("query")
         default, named = _graph_parameters(params)
+        form: QueryParams | None = None
     else:
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > site.settings.max_query_bytes * 3 + 4096:
-            return site.error(request, 413, _too_large(site))
+            return refuse(413, _too_large(site))
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == "application/sparql-update":
-            return site.error(request, 403, _UPDATE_REFUSED)
+            return refuse(403, _UPDATE_REFUSED)
         if content_type not in ("application/sparql-query", "application/x-www-form-urlencoded"):
-            return site.error(
-                request,
+            return refuse(
                 415,
                 "POST a query as application/sparql-query, or as a form "
                 "(application/x-www-form-urlencoded) with a query field.",
             )
         body = await _bounded_body(request, site.settings.max_query_bytes * 3 + 4096)
         if body is None:  # a form may percent-encode, hence the room above max_query_bytes
-            return site.error(request, 413, _too_large(site))
+            return refuse(413, _too_large(site))
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return site.error(request, 400, "The request is not valid UTF-8.")
+            return refuse(400, "The request is not valid UTF-8.")
         if content_type == "application/sparql-query":
             queries = [text]
             default, named = _graph_parameters(params)
+            form = None
         else:
             if not _is_utf8(body):
-                return site.error(request, 400, "The request is not valid UTF-8.")
+                return refuse(400, "The request is not valid UTF-8.")
             form = QueryParams(text)
             if "update" in form:
-                return site.error(request, 403, _UPDATE_REFUSED)
+                return refuse(403, _UPDATE_REFUSED, form.get("update", ""), form)
             queries = form.getlist("query")
             default, named = _graph_parameters(params, form)
     if len(queries) > 1:
-        return site.error(request, 400, "Send one query parameter, not several.")
+        return refuse(400, "Send one query parameter, not several.", queries[0], form)
     problem = check_graph_iris([*default, *named])
     if problem:
-        return site.error(request, 400, problem)
+        return refuse(400, problem, queries[0] if queries else "", form)
     return Read(queries[0] if queries else None, default, named, form)
 
 
@@ -172,7 +269,9 @@ async def sparql(request: Request) -> Response:
     text = read.text
     if text is None or not text.strip():
         if request.method == "POST":
-            return site.error(request, 400, "The request has no query.")
+            return page_refusal(site, text or "", read.form)(
+                request, 400, "The request has no query."
+            )
         return _describe_service(request, site)
     result = await answer(
         request,
@@ -181,21 +280,13 @@ async def sparql(request: Request) -> Response:
         form=read.form,
         default_graphs=read.default_graphs,
         named_graphs=read.named_graphs,
+        refuse=page_refusal(site, text, read.form),
     )
     if isinstance(result, Response):
         return result
     if result.is_html:
-        body = site.render(
-            request,
-            "sparql.html",
-            title="SPARQL query",
-            query=text,
-            table=result.table,
-            rows=result.outcome.rows,
-            examples=examples(site),
-            formats=FORMATS,
-        )
-        vary = {"Vary": "Accept, Accept-Language"}
+        body = _render(request, site, text, read.form, table=result.table, rows=result.outcome.rows)
+        vary = {"Vary": VARY_LANGUAGE}
         return Response(body, media_type="text/html; charset=utf-8", headers=vary)
     return raw_response(site, request, result)
 
@@ -210,15 +301,9 @@ def _describe_service(request: Request, site: Site) -> Response:
         )
     offer = chosen.offer
     if offer is HTML:
-        return site.page(
-            request,
-            "sparql.html",
-            title="SPARQL query",
-            query=default_query(),
-            table=None,
-            rows=0,
-            examples=examples(site),
-            formats=FORMATS,
+        body = _render(request, site, default_query(), None)
+        return site.representation(
+            request, body.encode("utf-8"), "text/html; charset=utf-8", vary_language=True
         )
     assert isinstance(offer, Format)
     return site.representation(
@@ -237,15 +322,15 @@ def default_query() -> str:
     )
 
 
-def examples(site: Site) -> list[tuple[str, str, str]]:
-    """``(name, title, text)`` of each canned query, with its example parameters bound."""
+def examples(site: Site, lang: str) -> list[tuple[str, str, str]]:
+    """``(name, title in lang, text)`` of each canned query, with its example parameters bound."""
     out = []
     for canned in site.catalogue:
         try:
             text = canned.bind(canned.example) if canned.example else canned.bind()
         except QueryError:  # a query that needs parameters is shown unbound
             text = canned.text
-        out.append((canned.name, canned.title, text))
+        out.append((canned.name, canned.title_in(lang), text))
     return out
 
 

@@ -2,6 +2,25 @@
 // plain form (which needs no script at all) working either way.
 (function () {
   "use strict";
+  // A long query does not fit in a URL (the server reads request lines of up to 16 KiB):
+  // the plain form sends it in the body instead, which also keeps it on any error.
+  var plain = document.getElementById("plain");
+  if (plain) {
+    plain.addEventListener("submit", function () {
+      var text = plain.querySelector("textarea");
+      if (text && encodeURIComponent(text.value).length > 8000) plain.method = "post";
+    });
+  }
+  // After a syntax error, the cursor waits at the mistake, selected, in the kept query.
+  var kept = document.getElementById("query-text");
+  if (kept && kept.dataset.errorLine) {
+    var lines = kept.value.split("\n");
+    var line = Math.min(Number(kept.dataset.errorLine), lines.length);
+    var at = Array.from(lines[line - 1] || "").slice(0, Number(kept.dataset.errorColumn) - 1).join("").length;
+    for (var i = 0; i < line - 1; i++) at += lines[i].length + 1;
+    kept.focus({ preventScroll: true });
+    kept.setSelectionRange(at, at + Number(kept.dataset.errorWidth || 1));
+  }
   var box = document.getElementById("yasgui");
   if (!box || !box.dataset.js) return;
   // The pinned build comes with its SHA-384 (Subresource Integrity): the browser refuses
