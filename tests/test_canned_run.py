@@ -63,6 +63,16 @@ def test_run_answers_every_form(tmp_path: Path) -> None:
     assert isinstance(graph, ox.QueryTriples) and len(list(graph)) == 3
 
 
+def test_an_ask_as_csv_or_tsv_is_the_one_cell_table_the_server_sends(tmp_path: Path) -> None:
+    """``pilotkg query --format csv`` writes an ASK as Jena reads it, as ``/sparql`` does,
+    not pyoxigraph's bare ``true``."""
+    ask = run(_store(), _query(tmp_path, f"ASK {{ <{EX}a> ?p ?o }}"))
+    assert isinstance(ask, ox.QueryBoolean)
+    csv_answer = results_bytes(ask, ox.QueryResultsFormat.CSV)
+    assert csv_answer == BOM + b"_askResult\r\ntrue\r\n"
+    assert results_bytes(ask, ox.QueryResultsFormat.TSV) == b"?_askResult\ntrue\n"
+
+
 def test_run_says_which_value_or_parameter_is_wrong(tmp_path: Path) -> None:
     canned = _query(
         tmp_path,

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 import pyoxigraph as ox
 
+from .formats import RESULTS_FORMATS, serialize_boolean
 from .namespaces import PREFIXES
 
 #: The UTF-8 byte-order mark.
@@ -95,6 +96,12 @@ def in_order(solutions: ox.QuerySolutions, concatenated: Mapping[str, str]) -> o
 def results_bytes(
     results: ox.QuerySolutions | ox.QueryBoolean, fmt: ox.QueryResultsFormat, *, bom: bool = True
 ) -> bytes:
-    """``results`` serialised in ``fmt``; CSV led by the byte-order mark when ``bom``."""
-    body = results.serialize(format=fmt) or b""
+    """``results`` serialised in ``fmt``; CSV led by the byte-order mark when ``bom``; an ASK
+    answer in CSV or TSV as the one-cell table the server sends too (``serialize_boolean``)."""
+    if isinstance(results, ox.QueryBoolean):
+        body = serialize_boolean(
+            results, next(f for f in RESULTS_FORMATS if f.results_format == fmt)
+        )
+    else:
+        body = results.serialize(format=fmt) or b""
     return BOM + body if bom and fmt == ox.QueryResultsFormat.CSV else body
