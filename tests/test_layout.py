@@ -22,6 +22,7 @@ RELEASE_FILES = (
     "void.ttl",
     "ontology.ttl",
     "context.jsonld",
+    "datapackage.json",
 )
 
 

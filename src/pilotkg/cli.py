@@ -14,6 +14,8 @@ import pyoxigraph as ox
 
 from .build import pipeline
 from .build.diff import diff_releases, format_diff
+from .build.freeze import freeze
+from .build.publish import default_base_url
 from .errors import PilotkgError, QueryError
 from .formats import by_name
 from .options import progress, skip_option, source_option
@@ -22,6 +24,7 @@ from .release import default_release_dir, read_release
 from .remote.command import load
 from .sources import SourceTree, find_source_dir, load_sources
 from .tables import results_bytes, solutions_table
+from .versions import Version, frozen_dir
 from .web.command import serve_command
 from .wikidata.command import link
 
@@ -168,6 +171,56 @@ def query(
 def diff(old: Path, new: Path) -> None:
     """What changed between two releases (folders or dumps): triples added and removed, by entity."""
     click.echo(format_diff(diff_releases(read_release(old), read_release(new))))
+
+
+@main.command()
+@source_option()
+@click.argument("version")
+@click.option(
+    "--release",
+    "release_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The built release to freeze (default: dist/ beside the sources).",
+)
+@click.option(
+    "--into",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The folder of frozen versions (default: releases/ beside the release, where serve looks).",
+)
+@click.option(
+    "--date",
+    "issued",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="The version's issue date (default: the day the release was built).",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="Public origin the frozen versions are served under (default: https://w3id.org/pilotkg/).",
+)
+def release(
+    source: Path | None,
+    version: str,
+    release_dir: Path | None,
+    into: Path | None,
+    issued: str | None,
+    base_url: str | None,
+) -> None:
+    """Freeze the built release as VERSION (such as 0.2.0) into releases/VERSION/, with what
+    changed since the previous frozen version; a frozen version is never replaced."""
+    wanted = Version.parse(version)
+    release_dir = release_dir or default_release_dir(find_source_dir(source))
+    frozen = freeze(
+        release_dir,
+        wanted,
+        into=into or frozen_dir(release_dir),
+        issued=issued,
+        base_url=base_url or default_base_url(),
+    )
+    click.echo(frozen.as_text())
 
 
 main.add_command(load)

@@ -143,6 +143,19 @@ N3 = Format(
 )
 
 
+#: TriG, for answers that keep part of their triples in a graph of their own (the metadata of a
+#: Triple Pattern Fragment, ``web.fragments``); no dump or query is written in it, so it is kept
+#: out of ``FORMATS``.
+TRIG = Format(
+    "trig",
+    "graph",
+    "trig",
+    ("application/trig",),
+    rdf_format=ox.RdfFormat.TRIG,
+    iri=W3C_FORMATS + "TriG",
+)
+
+
 def by_name(name: str, kind: Kind | None = None) -> Format | None:
     """The format called ``name`` (short name, extension or alias), or None; a format's own
     name or extension wins over another's alias.
@@ -176,8 +189,9 @@ GRAPH_STAND_INS: tuple[tuple[Format, Format], ...] = tuple(
 
 
 def prefixes_for(fmt: Format) -> dict[str, str] | None:
-    """The project's prefixes for the formats that abbreviate with them (Turtle, RDF/XML)."""
-    return PREFIXES if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+    """The project's prefixes for the formats that abbreviate with them (Turtle, TriG, RDF/XML)."""
+    abbreviating = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML)
+    return PREFIXES if fmt.rdf_format in abbreviating else None
 
 
 def serialize(
@@ -189,6 +203,13 @@ def serialize(
     if context is not None and fmt.rdf_format == ox.RdfFormat.JSON_LD:
         return jsonld.compact(triples, context)
     return ox.serialize(triples, format=fmt.rdf_format, prefixes=prefixes_for(fmt)) or b""
+
+
+def serialize_dataset(quads: list[ox.Quad], fmt: Format) -> bytes:
+    """Quads, in the order given, in ``fmt``, which must hold graphs (TriG, or JSON-LD in
+    expanded form); TriG gets the project's prefixes."""
+    assert fmt.rdf_format is not None and fmt.rdf_format.supports_datasets
+    return ox.serialize(quads, format=fmt.rdf_format, prefixes=prefixes_for(fmt)) or b""
 
 
 #: The one variable of an ASK answer in CSV and TSV, as Apache Jena writes and reads it.

@@ -38,6 +38,17 @@ ONTOLOGY_HTML = "ontology.html"
 VOID = "void.ttl"
 JSONLD_CONTEXT = "context.jsonld"  # the JSON-LD context compacted documents name (``jsonld``)
 CSV_FOLDER = "csv"
+#: ``pilotkg release VERSION`` freezes a release into ``releases/VERSION/`` beside ``dist/``
+#: (``versions``): the release's files unchanged, and beside them, in its SHA256SUMS, these.
+FROZEN_FOLDER = "releases"
+VERSION_DESCRIPTION = "version.ttl"  # the frozen version's own VoID and DCAT
+CHANGES_TEXT = "CHANGES.md"  # what changed since the previous frozen version, in words
+CHANGES_RDF = "changes.ttl"  # the same, as a changeset with the labels it names
+SERIES = "series.ttl"  # in ``releases/``: the DCAT dataset series of every frozen version
+#: The Frictionless Data Package that describes the CSV exports (``build.datapackage``).
+DATAPACKAGE = f"{CSV_FOLDER}/datapackage.json"
+#: The profile (``$schema``) of the Data Package standard that file follows: version 2.
+DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 
 
 def dump_name(fmt: Format) -> str:

@@ -36,6 +36,7 @@ RELEASE_FILES = {
     "csv/bases.csv",
     "csv/policies.csv",
     "csv/organisations.csv",
+    "csv/datapackage.json",
 }
 
 

@@ -6,7 +6,6 @@ chrome, and a reader's choice of language sticks (the ``lang`` cookie) without s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,7 +21,12 @@ from pilotkg.namespaces import KIND_CLASSES
 from pilotkg.web.app import create_app
 from pilotkg.web.i18n import LOCALES
 from pilotkg.web.kinds import kind_noun
-from pilotkg.web.knowledge import LABEL_PREDICATES
+from support.interface_words import (
+    english_words,
+    names_without_chinese,
+    not_interface,
+    select_rows,
+)
 from support.web import LiveServer, make_settings
 
 pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: live_server
@@ -114,8 +118,6 @@ def test_a_chinese_page_has_no_english_chrome(
 # --- the general scan: no English word in a Chinese page's own words ----------------------------
 
 HTML = {"Accept": "text/html"}
-#: Elements whose text is code, not words: a reader sees it as typed.
-_CODE = {"script", "style", "code", "pre", "textarea", "kbd", "samp"}
 #: Elements that hold no end tag, so never enclose text.
 _VOID = {
     "area",
@@ -131,15 +133,12 @@ _VOID = {
     "source",
     "wbr",
 }
-#: An ASCII run that is an address, a prefixed name, a file, a number or a parameter, not a word.
-_CODE_LIKE = re.compile(r"[:/.@#=_~\d]")
 
 
 class _Words(HTMLParser):
-    """The text of a page a reader sees as the interface's words: everything less code, less
-    what the page marks as English (``lang="en"``: a label or literal in English, the language
-    switch) or as a name not to translate (``translate="no"``), and less a link's text when
-    the link names a representation's media type (``<a type=…>``: its text is the format)."""
+    """The text of a page a reader sees as the interface's words: everything less what
+    ``not_interface`` leaves out (code, what is marked English or not to translate, a format's
+    name)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -149,14 +148,7 @@ class _Words(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _VOID:
             return
-        found = dict(attrs)
-        data = (
-            tag in _CODE
-            or (found.get("lang") or "").startswith("en")
-            or found.get("translate") == "no"
-            or (tag == "a" and "type" in found)
-        )
-        self.open.append((tag, data))
+        self.open.append((tag, not_interface(tag, dict(attrs))))
 
     def handle_endtag(self, tag: str) -> None:
         if any(name == tag for name, _ in self.open):
@@ -174,23 +166,6 @@ def _interface_text(page: str) -> str:
     return " ".join(words.text)
 
 
-def english_words(text: str, names: Iterable[str]) -> list[str]:
-    """The English words of 3+ letters in ``text`` less ``names`` (data: labels that have no
-    Chinese). An ASCII run that looks like code (an IRI, ``pilot:PilotZone``, ``pilotkg.ttl``,
-    ``lang=zh``, a version) or holds two capitals (an acronym or a format's name: SPARQL,
-    VoID, N-Triples, JSON-LD) is no word; every other run of letters is one, with no list of
-    English words allowed."""
-    for name in sorted(names, key=len, reverse=True):
-        text = text.replace(name, " ")
-    found = []
-    for chunk in re.findall(r"[!-~]+", text):
-        core = chunk.lstrip("([{<\"'").rstrip(")]}>,.;:!?\"'")
-        if _CODE_LIKE.search(core) or sum(c.isupper() for c in core) >= 2:
-            continue
-        found += re.findall(r"[A-Za-z]{3,}", core)
-    return found
-
-
 def test_the_scan_finds_english_and_spares_code_and_data() -> None:
     page = (
         '<p>共 3 条 <a href="/x">Shenzhen</a> search results · VoID · N-Triples · '
@@ -203,33 +178,10 @@ def test_the_scan_finds_english_and_spares_code_and_data() -> None:
     ]
 
 
-def _sparql(server: LiveServer, query: str) -> list[dict[str, str]]:
-    response = httpx.get(
-        f"{server.url}/sparql",
-        params={"query": query},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    rows = response.json()["results"]["bindings"]
-    return [{name: cell["value"] for name, cell in row.items()} for row in rows]
-
-
 @pytest.fixture(scope="module")
 def data_names(live_server: LiveServer) -> list[str]:
-    """What a Chinese page may show in English because it is data, not interface: the labels
-    of things that have no Chinese label, and the site's own name (its header's brand)."""
-    predicates = " ".join(f"<{p}>" for p in LABEL_PREDICATES)
-    rows = _sparql(
-        live_server,
-        f"SELECT DISTINCT ?label WHERE {{ VALUES ?p {{ {predicates} }} ?s ?p ?label "
-        f"FILTER NOT EXISTS {{ VALUES ?q {{ {predicates} }} ?s ?q ?zh "
-        'FILTER(langMatches(lang(?zh), "zh")) } }',
-    )
-    home = httpx.get(f"{live_server.url}/?lang=zh", headers=HTML, timeout=10).text
-    brand = re.search(r'<a class="brand"[^>]*>([^<]+)</a>', home)
-    assert brand, "the page header has no brand"
-    return [brand.group(1), *(row["label"] for row in rows)]
+    """What a Chinese page may show in English because it is data, not interface."""
+    return names_without_chinese(live_server)
 
 
 #: Pages whose words are still partly English in Chinese, and why (not this test's to fix).
@@ -346,7 +298,7 @@ def test_a_script_that_names_no_language_gets_english_errors(live_server: LiveSe
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_each_kind_is_named_for_one_by_its_class_label(live_server: LiveServer, lang: str) -> None:
     classes = " ".join(f"<{cls}>" for cls in KIND_CLASSES.values())
-    rows = _sparql(
+    rows = select_rows(
         live_server,
         f"SELECT ?cls ?label WHERE {{ VALUES ?cls {{ {classes} }} "
         f'?cls <http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER(lang(?label) = "{lang}") }}',

@@ -69,7 +69,7 @@ def test_a_bases_infobox_names_who_runs_it_and_when_it_started(real_server: Live
     assert box["lead organisation"] == ["China Unicom"]
     assert box["launch date"] == ["10 September 2025"]
     assert box["construction start date"] == ["10 September 2025"]
-    assert box["stated investment (yuan)"] == ["1,716,000,000"]
+    assert box["stated investment (yuan)"] == ["CNY 1.716 billion"]  # 1716000000, in words
     assert len(box["guided by"]) == 4
     zh = _infobox(real_server, "/id/base/healthcare-beijing", "zh")
     assert zh["运营单位"] == ["北京医疗健康大模型有限公司"]
@@ -167,3 +167,11 @@ def test_a_chinese_list_runs_in_pinyin_order(real_server: LiveServer) -> None:
     names = [_text(a) for a in re.findall(r'<li><a href="[^"]*/id/region/[^"]*">(.*?)</a>', page)]
     wanted = [names.index(name) for name in ("北京市", "重庆市", "上海市", "深圳市")]
     assert wanted == sorted(wanted), names
+
+
+def test_a_figures_infobox_reads_its_value_with_its_unit(real_server: LiveServer) -> None:
+    # data/figures.ttl: Qingdao's 2018 GDP, schema:value 1200150000000.0 cur:CNY (EqualOcean:
+    # "CNY 1,200.15 billion"), reference year 2018
+    assert _infobox(real_server, "/id/figure/qingdao-gdp-2018", "zh")["数值"] == ["12,001.5亿元"]
+    en = _infobox(real_server, "/id/figure/qingdao-gdp-2018", "en")
+    assert en["value"] == ["CNY 1,200.15 billion"] and en["reference year"] == ["2018"]

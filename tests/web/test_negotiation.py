@@ -23,6 +23,7 @@ import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, N3, XML, SPARQLWrapper
+from starlette.routing import BaseRoute, Match
 from starlette.testclient import TestClient
 
 from pilotkg.formats import FORMATS, by_name
@@ -338,7 +339,45 @@ NEGOTIATED: list[tuple[Ask, int]] = [
     (Ask("/no/such/page", BROWSER), 404),
     (Ask("/static/no-such-file.css"), 404),
     (Ask("/id/zone/shenzhen", method="POST"), 405),
+    (Ask("/", BROWSER), 200),
+    (Ask("/id/zone/", BROWSER), 200),
+    (Ask("/ontology.ttl"), 200),
+    (Ask("/map.svg"), 200),
+    (Ask("/timeline.svg"), 200),
+    (Ask("/dumps/", BROWSER), 200),
+    (Ask("/queries/", BROWSER), 200),
+    (Ask("/zones", BROWSER), 200),
+    (Ask("/zones.csv"), 200),
+    (Ask("/bases", "application/json"), 200),
+    (Ask("/bases.json"), 200),
+    (Ask("/policies", BROWSER), 200),
+    (Ask("/policies.csv"), 200),
+    (Ask("/organisations", "text/csv"), 200),
+    (Ask("/organisations.json"), 200),
+    (Ask("/zones", "image/png"), 406),
+    (Ask("/robots.txt"), 200),
+    (Ask("/sitemap.xml"), 200),
+    (Ask("/sitemap-1.xml"), 200),
+    (Ask("/fragments", BROWSER), 200),
+    (Ask("/fragments", "text/turtle"), 200),
+    (Ask("/fragments", "image/png"), 406),
+    (Ask("/reconcile"), 200),
+    (Ask("/reconcile/preview?id=zone/shenzhen", BROWSER), 200),
+    (Ask("/reconcile/suggest/entity?prefix=shen"), 200),
+    (Ask("/reconcile/suggest/type?prefix=zo"), 200),
+    (Ask("/reconcile/suggest/property?prefix=ba"), 200),
+    (Ask("/reconcile/propose_properties?type=zone"), 200),
+    (Ask("/releases/", BROWSER), 200),
+    (Ask("/releases/9.9.9/id/zone/shenzhen", BROWSER), 404),
 ]
+
+#: Routes whose answer has one representation, so that Accept chooses nothing and no Vary
+#: names it: the release's files as they are, byte for byte, and the static files.
+UNNEGOTIATED = {
+    "/dumps/{name:path}": "a release file, served as it is",
+    "/context.jsonld": "the release's JSON-LD context file, served as it is",
+    "/static": "the style sheet and script",
+}
 
 
 def _vary(response: AnyResponse) -> set[str]:
@@ -389,6 +428,32 @@ METHODS_NOT_ALLOWED: list[tuple[str, str, dict[str, str], set[str]]] = [
     ("POST", "/", {}, {"GET", "HEAD"}),
     ("POST", "/search", {}, {"GET", "HEAD"}),
     ("POST", "/static/style.css", {}, {"GET", "HEAD"}),
+    ("PUT", "/id/zone/", {}, {"GET", "HEAD"}),
+    ("POST", "/ontology.ttl", {}, {"GET", "HEAD"}),
+    ("POST", "/map.svg", {}, {"GET", "HEAD"}),
+    ("DELETE", "/timeline.svg", {}, {"GET", "HEAD"}),
+    ("POST", "/dumps/", {}, {"GET", "HEAD"}),
+    ("POST", "/context.jsonld", {}, {"GET", "HEAD"}),
+    ("POST", "/queries/", {}, {"GET", "HEAD"}),
+    ("POST", "/zones", {}, {"GET", "HEAD"}),
+    ("POST", "/zones.json", {}, {"GET", "HEAD"}),
+    ("POST", "/policies.csv", {}, {"GET", "HEAD"}),
+    ("PUT", "/bases", {}, {"GET", "HEAD"}),
+    ("PUT", "/organisations", {}, {"GET", "HEAD"}),
+    ("PUT", "/bases.csv", {}, {"GET", "HEAD"}),
+    ("POST", "/policies", {}, {"GET", "HEAD"}),
+    ("DELETE", "/organisations.json", {}, {"GET", "HEAD"}),
+    ("POST", "/robots.txt", {}, {"GET", "HEAD"}),
+    ("POST", "/sitemap.xml", {}, {"GET", "HEAD"}),
+    ("PUT", "/sitemap-1.xml", {}, {"GET", "HEAD"}),
+    ("POST", "/fragments", {}, {"GET", "HEAD"}),
+    ("PUT", "/reconcile", {}, {"GET", "HEAD", "POST"}),
+    ("POST", "/reconcile/preview", {}, {"GET", "HEAD"}),
+    ("POST", "/reconcile/suggest/entity", {}, {"GET", "HEAD"}),
+    ("POST", "/reconcile/suggest/type", {}, {"GET", "HEAD"}),
+    ("POST", "/reconcile/suggest/property", {}, {"GET", "HEAD"}),
+    ("POST", "/reconcile/propose_properties", {}, {"GET", "HEAD"}),
+    ("POST", "/releases/", {}, {"GET", "HEAD"}),
 ]
 
 
@@ -401,6 +466,25 @@ def test_every_405_says_allow(
     assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
     assert "accept" in _vary(response)
     assert response.text.strip()
+
+
+def _matches(route: BaseRoute, path: str) -> bool:
+    scope = {"type": "http", "method": "GET", "path": path.split("?")[0], "root_path": ""}
+    return route.matches(scope)[0] is not Match.NONE
+
+
+def test_every_route_is_in_the_vary_and_the_allow_tables(web_client: TestClient) -> None:
+    """A new route must say what it varies on and what it allows: each one the app serves has
+    a case in NEGOTIATED (unless it has one representation) and one in METHODS_NOT_ALLOWED."""
+    routes = [r for r in web_client.app.routes if isinstance(r, BaseRoute)]  # type: ignore[attr-defined]
+    assert len(routes) > 30
+    for route in routes:
+        path = getattr(route, "path", "")
+        if path not in UNNEGOTIATED and not path.startswith("/releases/{"):
+            assert any(_matches(route, ask.path) for ask, _status in NEGOTIATED), path
+        assert any(_matches(route, case[1]) for case in METHODS_NOT_ALLOWED) or path.startswith(
+            "/releases/{"
+        ), path
 
 
 # --- the real server, with the clients that used to get a 406 -------------------------------

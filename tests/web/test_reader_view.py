@@ -16,7 +16,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from pilotkg.web.readable import readable
+from pilotkg.web.readable import amount, language_name, readable
 from support.web import LiveServer
 
 pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: live_server
@@ -88,3 +88,32 @@ def test_dates_keep_their_precision_and_numbers_are_grouped(
 ) -> None:
     literal = ox.Literal(value, datatype=ox.NamedNode(XSD + datatype))
     assert (readable(literal, "en"), readable(literal, "zh")) == (en, zh)
+
+
+CNY = "http://qudt.org/vocab/currency/CNY"
+UNIT = "http://qudt.org/vocab/unit/"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "en", "zh"),
+    [
+        # data/bases.ttl: the Beijing healthcare base's 1.716 bn yuan (HIT180: 17.16亿元)
+        ("1716000000", CNY, "CNY 1.716 billion", "17.16亿元"),
+        ("1234567", CNY, "CNY 1.234567 million", "123.4567万元"),  # scaled, never rounded
+        ("5000", CNY, "CNY 5,000", "5,000元"),
+        ("40", UNIT + "PERCENT", "40%", "40%"),
+        ("11", UNIT + "NUM", "11", "11"),
+        ("4500", UNIT + "PetaFLOPS", "4,500 PFLOPS", "4,500 PFLOPS"),
+        ("7", "http://example.org/unknown-unit", "7", "7"),
+    ],
+)
+def test_a_figure_reads_with_its_unit_around_the_number(
+    value: str, unit: str, en: str, zh: str
+) -> None:
+    literal = ox.Literal(value, datatype=ox.NamedNode(XSD + "decimal"))
+    assert (amount(literal, unit, "en"), amount(literal, unit, "zh")) == (en, zh)
+
+
+def test_a_language_reads_by_its_name() -> None:
+    assert (language_name("zh", "en"), language_name("zh", "zh")) == ("Chinese", "中文")
+    assert language_name("not-a-tag", "en") == "not-a-tag"

@@ -1,5 +1,5 @@
 """Write a release into ``dist/``: dumps, ontology and its docs, the JSON-LD context, VoID, CSV
-exports, checksums.
+exports with their Data Package, checksums.
 
 The output is byte-identical for identical sources: triples are sorted,
 nothing carries a timestamp, gzip headers have no mtime, and no blank node is
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import logging
 import shutil
 import tempfile
@@ -28,6 +29,7 @@ from ..namespaces import BASE
 from ..queries import Catalogue, run
 from ..release import (
     CHECKSUMS,
+    DATAPACKAGE,
     JSONLD_CONTEXT,
     ONTOLOGY_HTML,
     ONTOLOGY_TTL,
@@ -38,6 +40,7 @@ from ..release import (
 )
 from ..sources import Sources
 from ..tables import results_bytes
+from .datapackage import Table, data_package, dataset_sources
 from .ntsort import write_sorted_ntriples
 from .void import Dump, describe_release
 
@@ -110,17 +113,40 @@ def write_dumps(store: ox.Store, folder: Path) -> list[Dump]:
     return sorted(dumps, key=lambda dump: dump.filename)
 
 
-def csv_exports(store: ox.Store, catalogue: Catalogue) -> dict[str, bytes]:
+def export_tables(store: ox.Store, catalogue: Catalogue) -> list[Table]:
     """``csv/NAME.csv`` for each export query that the catalogue holds, run on ``store`` as
     the CLI and the server run it (``queries.run``), with the byte-order mark spreadsheets
-    need (``tables.results_bytes``)."""
-    exports = {}
+    need (``tables.results_bytes``), and its rows with their RDF types for the Data Package.
+
+    The results are read once, as SPARQL JSON, which keeps every term as it was: the CSV is
+    written from that text, and the package reads the terms' kinds, datatypes and languages
+    from it.
+    """
+    tables = []
     for name in CSV_EXPORTS:
         if name in catalogue.queries:
-            results = run(store, catalogue.get(name))
+            canned = catalogue.get(name)
+            results = run(store, canned)
             assert isinstance(results, ox.QuerySolutions)
-            exports[csv_name(name)] = results_bytes(results, ox.QueryResultsFormat.CSV)
-    return exports
+            text = results.serialize(format=ox.QueryResultsFormat.JSON) or b"{}"
+            read = ox.parse_query_results(text, format=ox.QueryResultsFormat.JSON)
+            assert isinstance(read, ox.QuerySolutions)
+            document = json.loads(text)
+            tables.append(
+                Table(
+                    query=canned,
+                    name=csv_name(name),
+                    columns=document["head"]["vars"],
+                    rows=document["results"]["bindings"],
+                    data=results_bytes(read, ox.QueryResultsFormat.CSV),
+                )
+            )
+    return tables
+
+
+def csv_exports(store: ox.Store, catalogue: Catalogue) -> dict[str, bytes]:
+    """The CSV files of ``export_tables``, by name in the release."""
+    return {table.name: table.data for table in export_tables(store, catalogue)}
 
 
 def render_release(
@@ -144,13 +170,18 @@ def render_release(
     write(JSONLD_CONTEXT, context)
     progress("generating ontology documentation")
     write(ONTOLOGY_HTML, ontology_html(ontology_ttl).encode("utf-8"))
-    progress("exporting CSV")
-    for name, data in csv_exports(store, Catalogue(sources.tree.query_dir)).items():
-        write(name, data)
     void = describe_release(
         store=store, total_triples=len(store), version=version, dumps=dumps, base_url=base_url
     )
     write(VOID, serialize(sorted_triples(void), GRAPH_FORMATS[0]))
+    progress("exporting CSV")
+    tables = export_tables(store, Catalogue(sources.tree.query_dir))
+    for table in tables:
+        write(table.name, table.data)
+    package = data_package(
+        tables, void=void, sources=dataset_sources(store), version=version, base_url=base_url
+    )
+    write(DATAPACKAGE, package)
     write(CHECKSUMS, checksums_text(digests))
 
 

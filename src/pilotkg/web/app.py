@@ -31,7 +31,7 @@ from ..namespaces import ONTOLOGY_IRI, OWL
 from ..queries import Catalogue
 from ..release import Release
 from ..sources import SourceTree
-from . import browse, canned, dumps, home, pages, sparql
+from . import browse, canned, discovery, dumps, fragments, home, pages, reconcile, sparql
 from .choice import LanguageChoice
 from .clients import ClientSlots
 from .i18n import translator
@@ -40,6 +40,7 @@ from .security import SecurityHeaders, inline_style_hashes, security_headers
 from .settings import Settings
 from .site import Site, language, site_of
 from .stores import open_stores
+from .versions import Releases
 from .workers import QueryPool
 
 log = logging.getLogger("pilotkg.web")
@@ -58,7 +59,8 @@ class SecuredStarlette(Starlette):
         super().__init__(**kwargs)
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack(), self.security_headers)
+        secured = SecurityHeaders(super().build_middleware_stack(), self.security_headers)
+        return reconcile.Frameable(secured)  # the preview cards, framed by OpenRefine
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -104,6 +106,9 @@ def create_app(settings: Settings) -> Starlette:
         version=_version(knowledge),
         client_slots=ClientSlots(settings.max_client_queries),
     )
+    discovery.install(site)
+    handlers = {HTTPException: _http_error, Exception: _unexpected}
+    releases = Releases(site, handlers)  # the frozen versions, served under /releases/
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -133,6 +138,10 @@ def create_app(settings: Settings) -> Starlette:
             *dumps.routes,
             *canned.routes,
             *browse.routes,
+            *discovery.routes,
+            *fragments.routes,
+            *reconcile.routes,
+            *releases.routes,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
@@ -146,8 +155,9 @@ def create_app(settings: Settings) -> Starlette:
             ),
             Middleware(LanguageChoice, site=site),
         ],
-        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+        exception_handlers=handlers,
         lifespan=lifespan,
     )
     app.state.site = site
+    app.state.releases = releases
     return app

@@ -142,7 +142,11 @@ def _make(
         return site.render(
             request, "ontology.html", sections=ontology_sections(site, lang), **context
         ).encode("utf-8")
-    return site.render(request, "entity.html", path=path, **context).encode("utf-8")
+    releases = request.app.state.releases  # the frozen versions that hold it (``versions``)
+    versions = releases.history(request, iri)
+    return site.render(request, "entity.html", path=path, versions=versions, **context).encode(
+        "utf-8"
+    )
 
 
 def ontology_sections(site: Site, lang: str) -> list[tuple[str, list[tuple[object, str]]]]:

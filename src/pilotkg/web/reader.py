@@ -20,11 +20,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..namespaces import KIND_CLASSES, PILOT, PREFIXES, QUDT, SCHEMA
+from ..namespaces import DCTERMS, KIND_CLASSES, PILOT, PREFIXES, QUDT, QUDT_CURRENCY, SCHEMA, XSD
 from .collation import sort_key
+from .i18n import translator
 from .kinds import kind_noun
 from .knowledge import Citation, Description, Knowledge, PropertyValues, TermView
-from .readable import readable
+from .pictures import provinces_above
+from .readable import amount, language_name, readable
 
 INFOBOXES = Path(__file__).with_name("infoboxes.toml")
 #: At most this many things of one kind are listed on a region's page (all are counted).
@@ -34,11 +36,13 @@ PART_OF = PILOT + "partOf"
 LOCATED_IN = PILOT + "locatedIn"
 CONCERNS_REGION = PILOT + "concernsRegion"
 DOCUMENT_NUMBER = PILOT + "documentNumber"
-PROVINCIAL_LEVEL = PILOT + "ProvincialLevel"
 #: The kinds whose dates a page's story borrows when the entity names them or they name it.
 STORY_KINDS = (PILOT + "Policy", PILOT + "Event")
 #: What a region's page lists, in this order.
 CONTENT_KINDS = ("zone", "base", "policy", "org", "event")
+#: A figure's properties that hold a number in its unit.
+FIGURE_AMOUNTS = frozenset(SCHEMA + p for p in ("value", "minValue", "maxValue"))
+YUAN = QUDT_CURRENCY + "CNY"
 #: The kinds whose page names the other designations of their province.
 DESIGNATIONS = (KIND_CLASSES["zone"], KIND_CLASSES["base"])
 
@@ -104,7 +108,8 @@ def read(knowledge: Knowledge, description: Description, lang: str) -> Reading:
     present = {group.predicate.value: group for group in description.facts}
     first = [present[p] for p in wanted if p in present]
     description = _in_page_order(
-        description, first + [g for g in description.facts if g.predicate.value not in wanted]
+        _amounts(knowledge, description, lang),
+        first + [g for g in description.facts if g.predicate.value not in wanted],
     )
     present = {group.predicate.value: group for group in description.facts}
     return Reading(
@@ -198,35 +203,61 @@ def _details(knowledge: Knowledge, description: Description, lang: str) -> dict[
 
 
 def _figure(knowledge: Knowledge, iri: str, lang: str) -> str:
-    """ "1,200,150,000,000 Chinese yuan (2018)": the value in the reader's format, the unit's
-    label, the reference year when the source gives one."""
-    values = [v for v in knowledge.objects(iri, SCHEMA + "value") if isinstance(v, ox.Literal)]
-    if not values:
-        return ""
-    text = readable(values[0], lang)
+    """ "17.16亿元 (2024)", "at least 20", "3–5": the figure's value or bounds with its unit, as
+    the reader's language writes them, and the reference year when the source gives one."""
+
+    def first(predicate: str) -> ox.Literal | None:
+        found = [v for v in knowledge.objects(iri, predicate) if isinstance(v, ox.Literal)]
+        return found[0] if found else None
+
     units = knowledge.objects(iri, QUDT + "unit")
-    if units:
-        text += " " + knowledge.label(units[0].value, lang)
-    years = [
-        y for y in knowledge.objects(iri, PILOT + "referenceYear") if isinstance(y, ox.Literal)
-    ]
-    return f"{text} ({readable(years[0], lang)})" if years else text
+    unit = units[0].value if units else ""
+    value, low, high = (first(SCHEMA + p) for p in ("value", "minValue", "maxValue"))
+    _ = translator(lang)
+    if value is not None:
+        text = amount(value, unit, lang)
+    elif low is not None and high is not None:
+        text = _("{low}–{high}", low=amount(low, unit, lang), high=amount(high, unit, lang))
+    elif low is not None:
+        text = _("at least {amount}", amount=amount(low, unit, lang))
+    elif high is not None:
+        text = _("at most {amount}", amount=amount(high, unit, lang))
+    else:
+        return ""
+    year = first(PILOT + "referenceYear")
+    return f"{text} ({readable(year, lang)})" if year is not None else text
 
 
-def province_of(knowledge: Knowledge, region: str) -> str | None:
-    """The provincial-level region ``region`` is in (itself if it is one), by pilot:partOf."""
-    seen: set[str] = set()
-    todo = [region]
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        levels = knowledge.objects(current, PILOT + "administrativeLevel")
-        if any(level.value == PROVINCIAL_LEVEL for level in levels):
-            return current
-        todo.extend(p.value for p in knowledge.objects(current, PART_OF))
-    return None
+def _amounts(knowledge: Knowledge, description: Description, lang: str) -> Description:
+    """``description`` with its sums, figures and languages in words: a figure's own value and
+    bounds with its unit ("17.16亿元"), an investment in yuan the same way, a source's language
+    by name ("Chinese", 中文) rather than its code."""
+    units = knowledge.objects(description.iri, QUDT + "unit")
+    unit = units[0].value if units else ""
+
+    def shown(group: PropertyValues) -> PropertyValues:
+        predicate = group.predicate.value
+        if predicate == DCTERMS + "language":
+            values = [replace(v, shown=language_name(v.value, lang)) for v in group.values]
+            return PropertyValues(group.predicate, values, group.citations)
+        if predicate == PILOT + "investmentYuan":
+            of = YUAN
+        elif predicate in FIGURE_AMOUNTS and unit:
+            of = unit
+        else:
+            return group
+        values = [
+            replace(
+                v,
+                shown=amount(ox.Literal(v.value, datatype=ox.NamedNode(XSD + "decimal")), of, lang),
+            )
+            if v.kind == "literal"
+            else v
+            for v in group.values
+        ]
+        return PropertyValues(group.predicate, values, group.citations)
+
+    return replace(description, facts=[shown(group) for group in description.facts])
 
 
 def regions_within(knowledge: Knowledge, region: str) -> set[str]:
@@ -250,7 +281,7 @@ def _neighbours(
     provinces = {
         province
         for where in knowledge.objects(iri, LOCATED_IN)
-        if (province := province_of(knowledge, where.value))
+        for province in provinces_above(knowledge, where.value)
     }
     if len(provinces) != 1:
         return None

@@ -8,9 +8,14 @@ where it is, so a search over labels alone never finds it by "Shenzhen"). So
 each thing is indexed under its labels and titles (both languages), its
 ``skos:altLabel`` names, its ``pilot:documentNumber``, the short names of
 ``abbreviations.toml``, the labels of the places it is located in, and its
-IRI's slug. A query that is one of an organisation's names in that table also
-finds what is called after its other names (工信部 finds the letters of
-工业和信息化部), one class lower.
+IRI's slug. A region's or a zone's label is also indexed without the endings a
+reader leaves out (``short_forms``: 深圳 for 深圳市, Hangzhou for the Hangzhou National
+AI Innovation and Application Pilot Zone), and without the qualifier in brackets at
+its end (``bare_form``: Suzhou for "Suzhou (Jiangsu)"); the search ranks such a form
+as a start of the label, which it is, and the reconciliation service
+(``reconcile_match``) as the thing's name. A query that is one of an organisation's
+names in that table also finds what is called after its other names (工信部 finds the
+letters of 工业和信息化部), one class lower.
 
 Text is compared folded (``fold``): Unicode compatibility forms (full-width
 letters and digits), case, the brackets document numbers are written with
@@ -40,7 +45,16 @@ from .site import Site
 
 ABBREVIATIONS = Path(__file__).with_name("abbreviations.toml")
 #: What a name in the index is, in the order a tie between two names of one thing is broken.
-FIELDS = ("label", "altLabel", "shortName", "documentNumber", "place", "slug")
+FIELDS = (
+    "label",
+    "shortLabel",  # a label less the endings of ``short_forms``
+    "bareLabel",  # a label less the qualifier in brackets at its end
+    "altLabel",
+    "shortName",
+    "documentNumber",
+    "place",
+    "slug",
+)
 #: Kinds in the order their hits are listed when they match equally well.
 KIND_ORDER = (
     "zone",
@@ -63,8 +77,28 @@ EXACT, PREFIX, WORD, ANYWHERE = range(4)
 #: Names that are not what a thing is called: a zone in Shenzhen is not Shenzhen, and a
 #: slug is shared by things of several kinds (zone/shenzhen, region/shenzhen).
 _NEVER_EXACT = frozenset({"place", "slug"})
+#: Names the label search ranks as a start of the label they were cut from, which they are.
+_LABEL_STARTS = _NEVER_EXACT | {"shortLabel", "bareLabel"}
 #: Endings a Chinese region's label carries that a reader leaves out (深圳 for 深圳市).
 _REGION_SUFFIXES = ("特别行政区", "自治区", "新区", "省", "市", "区", "县")
+#: Endings, folded, that a name of a region or a zone may carry or leave out: a programme's
+#: designation, the English words for a kind of region, and the Chinese region endings.
+_NAME_ENDINGS = (
+    " national new generation ai innovation and development pilot zone",
+    " national ai innovation and application pilot zone",
+    " ai innovation and application pilot zone",
+    "国家新一代人工智能创新发展试验区",
+    "国家人工智能创新应用先导区",
+    "人工智能创新应用先导区",
+    " province",
+    " municipality",
+    " city",
+    " new area",
+    " county",
+    *_REGION_SUFFIXES,
+)
+#: A qualifier in brackets at the end of a folded name: " [jiangsu]" in "suzhou [jiangsu]".
+_QUALIFIER = re.compile(r"\s*\[[^\[\]]*\]$")
 _FOLDED = str.maketrans(
     {
         "〔": "[",
@@ -91,6 +125,7 @@ _SPACE = re.compile(r"\s+")
 _LOCATED_IN = ox.NamedNode(PILOT + "locatedIn")
 _TYPE = ox.NamedNode(RDF + "type")
 _REGION = ox.NamedNode(KIND_CLASSES["region"])
+_ZONE = ox.NamedNode(KIND_CLASSES["zone"])
 
 
 def fold(text: str) -> str:
@@ -103,6 +138,38 @@ def fold(text: str) -> str:
     """
     normal = unicodedata.normalize("NFKC", text).casefold().translate(_FOLDED)
     return _SPACE.sub(" ", normal).strip()
+
+
+def short_forms(text: str) -> list[str]:
+    """``text`` folded less one ending of ``_NAME_ENDINGS`` after another, shortest last;
+    [] when it has none (each form keeps at least two characters).
+
+    >>> short_forms("Deqing County National New Generation AI Innovation and Development Pilot Zone")
+    ['deqing county', 'deqing']
+    >>> short_forms("德清县国家新一代人工智能创新发展试验区"), short_forms("Jiangsu Province")
+    (['德清县', '德清'], ['jiangsu'])
+    """
+    forms: list[str] = []
+    current = fold(text)
+    while True:
+        end = next(
+            (e for e in _NAME_ENDINGS if current.endswith(e) and len(current) > len(e) + 1), ""
+        )
+        if not end:
+            return forms
+        current = current[: -len(end)].strip()
+        forms.append(current)
+
+
+def bare_form(text: str) -> str:
+    """``text`` folded less a qualifier in brackets at its end, or '' when it has none.
+
+    >>> bare_form("Suzhou (Jiangsu)"), bare_form("上海(浦东新区)"), bare_form("Shenzhen")
+    ('suzhou', '上海', '')
+    """
+    folded = fold(text)
+    bare = _QUALIFIER.sub("", folded)
+    return bare if bare != folded and bare else ""
 
 
 def quality(name: str, wanted: str) -> int | None:
@@ -123,6 +190,10 @@ def quality(name: str, wanted: str) -> int | None:
             return WORD
         at = name.find(wanted, at + 1)
     return ANYWHERE
+
+
+#: How well a name matches a query: (quality, kind's place, field's place, length, the name).
+Rank = tuple[int, int, int, int, str]
 
 
 @dataclass(frozen=True)
@@ -205,11 +276,17 @@ class SearchIndex:
         for iri in shown:
             node = ox.NamedNode(iri)
             region = any(True for _ in store.quads_for_pattern(node, _TYPE, _REGION))
+            shortened = region or any(True for _ in store.quads_for_pattern(node, _TYPE, _ZONE))
             for text, lang in _literals(store, node, LABEL_PREDICATES):
                 names.append(Name(iri, fold(text), text, "label", lang))
                 short = _region_short_form(text) if region else ""
                 if short:
                     names.append(Name(iri, fold(short), text, "label", lang))
+                if shortened:
+                    forms = [f for f in short_forms(text) if f != fold(short)]
+                    names += [Name(iri, form, text, "shortLabel", lang) for form in forms]
+                    bare = {b for form in (text, *forms) if (b := bare_form(form))}
+                    names += [Name(iri, b, text, "bareLabel", lang) for b in sorted(bare)]
             names += [
                 Name(iri, fold(text), text, "altLabel", lang)
                 for text, lang in _literals(store, node, (SKOS + "altLabel",))
@@ -243,13 +320,18 @@ class SearchIndex:
         kind = iri[len(ID) :].split("/", 1)[0] if iri.startswith(ID) else ""
         return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
 
-    def search(self, text: str, lang: str, *, page: int, per_page: int) -> Results:
-        """Page ``page`` (from 1) of the hits for ``text``, ``per_page`` to a page."""
+    def ranked(
+        self, text: str, *, starts: frozenset[str] = _NEVER_EXACT
+    ) -> list[tuple[str, Rank, Name]]:
+        """Every thing a name of which matches ``text``, best first, each with its best name and
+        that name's rank: (quality, kind, field, length, name). A name whose field is in
+        ``starts`` ranks at best as a start (PREFIX); a name found through another name of an
+        organisation asked for (``aliases``) one quality lower."""
         wanted = fold(text)
         if not wanted:
-            return Results(text, [], 0, page, per_page)
+            return []
         also = tuple(a for a in self.aliases.get(wanted, ()) if a != wanted)
-        best: dict[str, tuple[tuple[int, int, int, int, str], Name]] = {}
+        best: dict[str, tuple[Rank, Name]] = {}
         for name in self.names:
             found = quality(name.folded, wanted)
             if found is None:
@@ -257,7 +339,7 @@ class SearchIndex:
                 if found is None:
                     continue
                 found += 1  # found through another name of what was asked for
-            if name.field in _NEVER_EXACT:
+            if name.field in starts:
                 found = max(found, PREFIX)
             rank = (
                 found,
@@ -269,6 +351,11 @@ class SearchIndex:
             if name.iri not in best or rank < best[name.iri][0]:
                 best[name.iri] = (rank, name)
         ordered = sorted(best.items(), key=lambda item: (item[1][0], item[0]))
+        return [(iri, rank, name) for iri, (rank, name) in ordered]
+
+    def search(self, text: str, lang: str, *, page: int, per_page: int) -> Results:
+        """Page ``page`` (from 1) of the hits for ``text``, ``per_page`` to a page."""
+        ordered = self.ranked(text, starts=_LABEL_STARTS)
         start = (page - 1) * per_page
         hits = [
             Hit(
@@ -280,7 +367,7 @@ class SearchIndex:
                 name.field,
                 name.lang,
             )
-            for iri, (_rank, name) in ordered[start : start + per_page]
+            for iri, _rank, name in ordered[start : start + per_page]
         ]
         return Results(text, hits, len(ordered), page, per_page)
 

@@ -114,6 +114,12 @@ class Settings:
         "Rendered pages and RDF documents kept in memory, least recently used dropped first "
         "(the release does not change while served); 0 renders every request afresh.",
     )
+    frozen_release_entries: int = _tunable(
+        10,
+        "Frozen releases (releases/VERSION/ beside the release, from pilotkg release) served "
+        "under /releases/, the newest first; each is loaded into memory the first time one of "
+        "its pages is asked for, and an older one gets 404. 0 serves none.",
+    )
     max_search_results: int = _tunable(
         50,
         "Results listed by the label search on the home page and at /search.",
