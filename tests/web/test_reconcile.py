@@ -1,8 +1,8 @@
 """The reconciliation service at /reconcile (W3C Entity Reconciliation API 0.2, what OpenRefine 3.x
 speaks), on a real server over the project's own data.
 
-Every kind of request and answer is checked against the spec's own JSON Schemas (the copy in
-``../shared/specs/reconciliation-api-0.2/``), and the spec's own valid and invalid examples are
+Every kind of request and answer is checked against the spec's own JSON Schemas (copied unchanged
+into ``tests/data/reconciliation-api-0.2/``, with a README saying whose they are), and the spec's own valid and invalid examples are
 run through the schemas and, where they are requests, through the service. A hand-checked
 column of names is reconciled with a real client library, the PyPI ``reconciler`` (it POSTs
 ``queries=`` forms, ten queries at a time), and the requests OpenRefine sends are written as
@@ -30,12 +30,12 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from support.interface_words import english_words, names_without_chinese
-from support.paths import PROJECT
+from support.paths import TEST_DATA
 from support.web import LiveServer
 
 pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: real_server
 
-SPEC = PROJECT.parent / "shared" / "specs" / "reconciliation-api-0.2"
+SPEC = TEST_DATA / "reconciliation-api-0.2"
 SCHEMAS = SPEC / "schemas"
 EXAMPLES = SPEC / "examples"
 BASE = "https://reconciliation-api.github.io/specs/0.2/schemas/"
@@ -72,7 +72,7 @@ def _registry() -> Registry:
     which the manifest's ``authentication`` refers to), so that no reference leaves the disk."""
     if not SCHEMAS.is_dir():
         pytest.fail(
-            f"the spec's schemas are not at {SCHEMAS} (the shared/ folder beside the checkout)"
+            f"the spec's schemas are not at {SCHEMAS} (copied from the spec: see its README)"
         )
     registry: Registry = Registry()
     for path in sorted(SCHEMAS.glob("*.json")):
