@@ -62,9 +62,11 @@ def server(allowed: Listener) -> Iterator[LiveServer]:
         yield running
 
 
-def lookup_answers_within_1s(server: LiveServer) -> bool:
-    """Whether a lookup query gets its 200 answer within one second."""
-    response = httpx.get(server.url + "/sparql", params={"query": LOOKUP}, timeout=1.0)
+def lookup_answers_within_2s(server: LiveServer) -> bool:
+    """Whether a lookup query gets its 200 answer within two seconds: one that waited for a
+    runaway's worker would wait for the query time limit (3 s) to stop it, and a loaded machine
+    (other tests beside this one) can take a second over a lookup that no runaway holds up."""
+    response = httpx.get(server.url + "/sparql", params={"query": LOOKUP}, timeout=2.0)
     return response.status_code == 200 and response.json()["boolean"] is True
 
 
@@ -261,12 +263,12 @@ def test_a_cartesian_order_by_stops_at_the_memory_bound_while_lookups_answer(
     )
     runaway.start()
     time.sleep(0.3)
-    assert lookup_answers_within_1s(server)
+    assert lookup_answers_within_2s(server)
     runaway.join(timeout=30)
     assert answer and answer[0].status_code == 422, answer[0].text if answer else "no answer"
     assert "query_memory_mb" in answer[0].text
     assert "query worker died" in server.log.read_text()  # logged, with the query's hash
-    assert lookup_answers_within_1s(server)
+    assert lookup_answers_within_2s(server)
 
 
 @pytest.mark.parametrize(
@@ -281,7 +283,7 @@ def test_deep_nesting_gets_400_before_parsing(server: LiveServer, query: str) ->
     response = httpx.post(server.url + "/sparql", data={"query": query}, timeout=15)
     assert response.status_code == 400, response.text
     assert "levels deep" in response.text and "max_query_nesting_levels" in response.text
-    assert lookup_answers_within_1s(server)
+    assert lookup_answers_within_2s(server)
 
 
 def test_a_result_over_max_result_bytes_is_stopped(server: LiveServer) -> None:
@@ -345,21 +347,23 @@ def wait_until_idle(server: LiveServer) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _busy_workers(server):
         time.sleep(0.1)
-    assert lookup_answers_within_1s(server)
+    assert lookup_answers_within_2s(server)
 
 
 def test_a_disconnected_client_frees_its_worker_within_1s(server: LiveServer) -> None:
     wait_until_idle(server)
     connection = _hold(server, RUNAWAY)
-    time.sleep(0.8)
     busy = _busy_workers(server)
+    deadline = time.monotonic() + 5  # the query reaches its worker (sooner on a quiet machine)
+    while not busy and time.monotonic() < deadline:
+        busy = _busy_workers(server)
     assert len(busy) == 1, busy
     connection.close()
     deadline = time.monotonic() + 1.0
     while time.monotonic() < deadline and any(_cpu_ticks(pid) >= 0 for pid in busy):
         time.sleep(0.05)
     assert all(_cpu_ticks(pid) < 0 for pid in busy), "the worker outlived its client by 1 s"
-    assert lookup_answers_within_1s(server)
+    assert lookup_answers_within_2s(server)
 
 
 def test_two_runaways_leave_a_worker_for_lookups_and_a_third_is_stopped(
@@ -370,13 +374,13 @@ def test_two_runaways_leave_a_worker_for_lookups_and_a_third_is_stopped(
     try:
         time.sleep(0.8)  # both are long by now, in the two long-query slots
         for _ in range(5):
-            assert lookup_answers_within_1s(server)
+            assert lookup_answers_within_2s(server)
         third = httpx.get(  # another connection, still the same client address
             server.url + "/sparql", params={"query": RUNAWAY.replace("?l", "?n")}, timeout=10
         )
         assert third.status_code == 503, third.text
         assert "long queries are running" in third.text and third.headers["Retry-After"]
-        assert lookup_answers_within_1s(server)
+        assert lookup_answers_within_2s(server)
     finally:
         for connection in held:
             connection.close()
@@ -401,7 +405,7 @@ def test_one_client_may_run_only_max_client_queries_at_once(server: LiveServer) 
         ):
             break
         time.sleep(0.1)
-    assert lookup_answers_within_1s(server)
+    assert lookup_answers_within_2s(server)
 
 
 def test_a_sealed_worker_survives_nesting_the_guard_would_refuse(worker_store: Path) -> None:
