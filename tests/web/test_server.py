@@ -74,7 +74,9 @@ def test_runaway_query_is_really_stopped(live_server: LiveServer) -> None:
     took = time.monotonic() - started
     assert response.status_code == 503, response.text
     assert "stopped after" in response.text and "query_timeout_s" in response.text
-    assert took < TIMEOUT_S + 2.0, f"the timeout answer took {took:.1f} s"
+    # stopped at the limit, not left to run: the query alone would take hours (the margin is for
+    # a machine that other tests load)
+    assert took < TIMEOUT_S + 8.0, f"the timeout answer took {took:.1f} s"
     # The server answers the next query at once, while the killed worker is replaced.
     again = httpx.get(live_server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=5)
     assert again.status_code == 200 and again.json()["boolean"] is True
