@@ -39,6 +39,7 @@ two things is a ``ParameterError``, never an empty answer.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -60,8 +61,6 @@ PARAM_TYPES: dict[str, str] = {
     "integer": "a whole number",
     "date": "a date, year-month or year such as 2025-07-27, 2025-07 or 2025",
 }
-#: The languages a header line may be written in (English, and ``@zh`` lines).
-LANGUAGES = ("en", "zh")
 _LABEL = ox.NamedNode(RDFS + "label")
 _TYPE = ox.NamedNode(RDF + "type")
 
@@ -165,7 +164,7 @@ class Parameter:
             if self.type == "iri":
                 return ox.NamedNode(expand(raw))
             if self.type == "integer":
-                return ox.Literal(str(int(raw)), datatype=ox.NamedNode(XSD + "integer"))
+                return _integer_literal(raw)
             if self.type == "date":
                 return _date_literal(raw)
             return ox.Literal(raw)
@@ -199,8 +198,8 @@ class Parameter:
         example = example or (members[0] if members else "")
         shown = compact(ox.NamedNode(expand(example))) if example else ""
         iri = expand(raw)
-        if ":" in raw and _is_iri(iri):
-            if iri in members or (not self.domain.how and _mentioned(store, iri)):
+        if ":" in raw and is_iri(iri):
+            if iri in members or (not self.domain.how and mentioned(store, iri)):
                 return iri
             raise ParameterError(
                 f"parameter {self.name}={raw} is not a value it takes in this graph"
@@ -236,7 +235,8 @@ class Parameter:
         )
 
 
-def _is_iri(value: str) -> bool:
+def is_iri(value: str) -> bool:
+    """Whether ``value`` is an IRI the store accepts (no space, ``<``, ``"`` or control character)."""
     try:
         ox.NamedNode(value)
     except ValueError:
@@ -244,8 +244,8 @@ def _is_iri(value: str) -> bool:
     return True
 
 
-def _mentioned(store: ox.Store, iri: str) -> bool:
-    """Whether ``store`` has a triple about ``iri`` or pointing at it."""
+def mentioned(store: ox.Store, iri: str) -> bool:
+    """Whether ``store`` has a triple about ``iri`` (an IRI: ``is_iri``) or pointing at it."""
     node = ox.NamedNode(iri)
     return any(True for _ in store.quads_for_pattern(node, None, None)) or any(
         True for _ in store.quads_for_pattern(None, None, node)
@@ -264,13 +264,24 @@ def _labelled(store: ox.Store, members: list[str], wanted: str) -> list[str]:
     ]
 
 
+def _integer_literal(raw: str) -> ox.Literal:
+    """``raw`` as an xsd:integer: ASCII digits with an optional sign (``int`` alone would also
+    take ``1_000`` and other scripts' digits, which no SPARQL client writes)."""
+    if not re.fullmatch(r"[+-]?[0-9]+", raw):
+        raise ValueError("expected digits")
+    return ox.Literal(str(int(raw)), datatype=ox.NamedNode(XSD + "integer"))
+
+
 def _date_literal(raw: str) -> ox.Literal:
+    """``raw`` as an xsd:date, gYearMonth or gYear: a day, month or year of the calendar in
+    ASCII digits. The shape alone would let 2025-13-45 through, a literal no date equals."""
     for pattern, datatype in (
-        (r"\d{4}-\d{2}-\d{2}", "date"),
-        (r"\d{4}-\d{2}", "gYearMonth"),
-        (r"\d{4}", "gYear"),
+        (r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "date"),
+        (r"[0-9]{4}-[0-9]{2}", "gYearMonth"),
+        (r"[0-9]{4}", "gYear"),
     ):
         if re.fullmatch(pattern, raw):
+            datetime.date.fromisoformat((raw + "-01-01")[:10])  # ValueError for no such day
             return ox.Literal(raw, datatype=ox.NamedNode(XSD + datatype))
     raise ValueError("expected YYYY-MM-DD, YYYY-MM or YYYY")
 
@@ -651,7 +662,7 @@ def _parse_param(path: Path, line: str, chinese: dict[str, str]) -> Parameter:
 def _header_iri(path: Path, line: str, name: str) -> str:
     """A prefixed name (or ``<IRI>``) of a header line as its IRI; QueryError otherwise."""
     iri = name[1:-1] if name.startswith("<") and name.endswith(">") else expand(name)
-    if iri == name or not _is_iri(iri):
+    if iri == name or not is_iri(iri):
         raise QueryError(
             f"{path}: bad '# param: {line}': {name!r} is neither a prefixed name of the "
             "project's prefixes nor an <IRI>"

@@ -17,11 +17,13 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from starlette.datastructures import QueryParams
 
-from ..namespaces import PREFIXES, XSD
+from ..namespaces import XSD
+from ..queries import expand as prefixed
+from ..queries import is_iri
 from ..tables import compact
 from .browse_sparql import Filter, Value, View
 from .browse_tables import Column, Table
-from .knowledge import Knowledge, is_iri
+from .knowledge import Knowledge
 from .negotiate import FORMAT_PARAMETERS
 
 SORT, SORT_DESC, PAGE = "_sort", "_sort_desc", "_page"
@@ -111,13 +113,9 @@ def expand(text: str) -> str | None:
     >>> expand("guangdong") is None, expand("nowhere:x") is None
     (True, True)
     """
-    if text.startswith(("http://", "https://")):
-        return text if is_iri(text) else None
-    prefix, colon, local = text.partition(":")
-    if not colon or prefix not in PREFIXES or not local:
-        return None
-    iri = PREFIXES[prefix] + local
-    return iri if is_iri(iri) else None
+    iri = prefixed(text)  # the one reading of the project's prefixed names
+    written = iri != text or text.startswith(("http://", "https://"))
+    return iri if written and is_iri(iri) else None
 
 
 def _sort(table: Table, params: QueryParams, _: Callable[..., str]) -> tuple[Column | None, bool]:

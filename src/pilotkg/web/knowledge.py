@@ -30,6 +30,7 @@ from ..namespaces import (
     SKOS,
     WIKIDATA_ENTITY,
 )
+from ..queries import is_iri, mentioned
 from ..statements import STATEMENT_BASE
 from ..tables import compact
 from .collation import sort_key
@@ -88,15 +89,6 @@ def iri_for_path(path: str) -> str | None:
     else:
         return None
     return iri if is_iri(iri) else None
-
-
-def is_iri(value: str) -> bool:
-    """Whether ``value`` is an IRI the store accepts (no space, ``<``, ``"`` or control character)."""
-    try:
-        ox.NamedNode(value)
-    except ValueError:
-        return False
-    return True
 
 
 _SAFE_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
@@ -232,13 +224,7 @@ class Knowledge:
     def has(self, iri: str) -> bool:
         """True when the store says anything about ``iri`` (as subject or object); False for
         text that is no IRI at all, which the store could not hold."""
-        try:
-            node = ox.NamedNode(iri)
-        except ValueError:
-            return False
-        return any(True for _ in self.store.quads_for_pattern(node, None, None)) or any(
-            True for _ in self.store.quads_for_pattern(None, None, node)
-        )
+        return is_iri(iri) and mentioned(self.store, iri)
 
     def label(self, iri: str, lang: str = "en") -> str:
         """The label in ``lang``, else in the other language, else the IRI's last segment."""
@@ -473,7 +459,7 @@ class Knowledge:
         return sorted(views, key=lambda v: sort_key(v.text, lang))
 
     def kind_label(self, iri: str, lang: str) -> str:
-        types = [o.value for o in self.objects(iri, RDF + "type") if isinstance(o, ox.NamedNode)]
+        types = self.types_of(iri)
         preferred = [t for t in types if t in KIND_CLASSES.values()] or types
         return self.label(preferred[0], lang) if preferred else ""
 
