@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -160,3 +161,35 @@ def test_a_query_with_too_many_brackets_is_refused() -> None:
 def test_every_shipped_query_is_within_the_limits() -> None:
     for path in sorted(QUERY_DIR.rglob("*.rq")):
         assert nesting_problem(path.read_text(encoding="utf-8")) is None, path
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "accepted"),
+    [
+        ("integer", "42", '"42"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+        ("integer", "-7", '"-7"^^<http://www.w3.org/2001/XMLSchema#integer>'),
+        ("integer", "1_000", None),
+        ("integer", "٤٢", None),
+        ("date", "2025-07-27", '"2025-07-27"^^<http://www.w3.org/2001/XMLSchema#date>'),
+        ("date", "2025-07", '"2025-07"^^<http://www.w3.org/2001/XMLSchema#gYearMonth>'),
+        ("date", "2025", '"2025"^^<http://www.w3.org/2001/XMLSchema#gYear>'),
+        ("date", "2025-13-45", None),
+        ("date", "2025-02-30", None),
+        ("date", "２０２５", None),
+    ],
+)
+def test_integer_and_date_parameters_take_ascii_digits_of_a_real_day(
+    tmp_path: Path, kind: str, raw: str, accepted: str | None
+) -> None:
+    path = tmp_path / "typed.rq"
+    path.write_text(
+        f"# title: typed\n# param: v {kind} required  a value\n# example: v=2025\n"
+        "SELECT ?v WHERE { }\n",
+        encoding="utf-8",
+    )
+    query = parse_query_file(path)
+    if accepted is None:
+        with pytest.raises(QueryError, match=re.escape(f"parameter v={raw!r} is not")):
+            query.bind({"v": raw})
+    else:
+        assert accepted in query.bind({"v": raw})
