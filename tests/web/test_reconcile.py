@@ -480,6 +480,26 @@ BAD = [
     ("queries", '{"q0": {"query": "x", "properties": [{"pid": "region"}]}}', 400, "pid and v"),
     ("queries", '{"q0": {"query": "x", "type_strict": "maybe"}}', 400, "any, should or all"),
     ("queries", json.dumps({f"q{i}": {"query": "x"} for i in range(101)}), 413, "at most 100"),
+    (
+        "queries",
+        json.dumps({"q0": {"properties": [{"pid": "region", "v": "江苏"}] * 11}}),
+        413,
+        "Query q0 gives 11 properties; give at most 10",
+    ),
+    (
+        "queries",
+        json.dumps({"q0": {"properties": [{"pid": "region", "v": ["江苏"] * 11}]}}),
+        413,
+        "Query q0 gives 11 values for region; give at most 10",
+    ),
+    (
+        "queries",
+        json.dumps(
+            {f"q{i}": {"properties": [{"pid": "region", "v": ["江苏"] * 10}]} for i in range(51)}
+        ),
+        413,
+        "This batch gives 510 property values; send at most 500 at a time",
+    ),
     ("extend", '{"ids": ["zone/shenzhen"]}', 400, "The parameter extend takes"),
     ("extend", "[" * 5000 + "]" * 5000, 400, "The parameter extend takes"),
     (
@@ -502,6 +522,10 @@ def test_bad_requests_get_one_line(
 def test_what_the_service_does_not_take(real_server: LiveServer) -> None:
     _one_line(httpx.get(_service(real_server), params={"callback": "cb"}), 400, "no JSONP")
     _one_line(httpx.post(_service(real_server), json={"queries": {}}), 415, "POST a form")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for body in (b"queries=%FF", b"queries=\xff"):  # a percent-encoded and a raw bad byte
+        raw = httpx.post(_service(real_server), content=body, headers=form)
+        _one_line(raw, 400, "not valid UTF-8")
     _one_line(httpx.post(_service(real_server), data={"other": "1"}), 400, "queries or an extend")
     both = {"queries": '{"q0": {"query": "x"}}', "extend": '{"ids": [], "properties": []}'}
     _one_line(httpx.post(_service(real_server), data=both), 400, "not both")

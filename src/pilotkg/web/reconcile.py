@@ -30,6 +30,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..namespaces import ID, KIND_CLASSES, PILOT
+from .bodies import bounded_body, is_utf8_form
 from .fairness import gives_way_to_queries
 from .i18n import translator
 from .knowledge import other_language
@@ -50,7 +51,6 @@ from .reconcile_vocabulary import (
 )
 from .search import fold, quality, search_index
 from .site import Site, language, site_of
-from .sparql import _bounded_body, _is_utf8
 
 #: Suggestions per answer (``cursor`` pages on), and the preview card's frame in OpenRefine.
 SUGGEST_PAGE = 10
@@ -103,12 +103,12 @@ async def _form(request: Request, site: Site) -> QueryParams | Response:
             415,
             _("POST a form (application/x-www-form-urlencoded) with a queries or extend field."),
         )
-    body = await _bounded_body(request, MAX_BODY_BYTES)
+    body = await bounded_body(request, MAX_BODY_BYTES)
     if body is None:
         return site.error(
             request, 413, _("A request here takes at most {limit} bytes.", limit=MAX_BODY_BYTES)
         )
-    if not _is_utf8(body):
+    if not is_utf8_form(body):
         return site.error(request, 400, _("The request is not valid UTF-8."))
     return QueryParams(body.decode("utf-8"))
 

@@ -20,8 +20,9 @@ with region=Jiangsu, gets its one match; the property that tells namesakes apart
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,12 @@ MAX_LIMIT = 25
 DEFAULT_LIMIT = 10
 #: The longest query text accepted (a name, a document number: never a paragraph).
 MAX_TEXT = 200
+#: At most this many properties a query, values a property and values a batch: a spreadsheet
+#: row has a few columns with a value or two each, and each value given is compared with every
+#: candidate's (with none but properties, every entity of the requested types is a candidate).
+MAX_PROPERTIES = 10
+MAX_VALUES = 10
+MAX_BATCH_VALUES = 500
 #: A name's score by how it matches (``search.EXACT`` … and one lower through an alias).
 _NAME_SCORES = (100.0, 70.0, 60.0, 50.0, 40.0)
 #: A name that is a label less its qualifier, and one found by the query less its ending.
@@ -123,7 +130,18 @@ def read_batch(raw: str, knowledge: Knowledge, lang: str) -> list[Query]:
                 limit=MAX_BATCH,
             ),
         )
-    return [_read_query(str(key), query, knowledge, lang) for key, query in batch.items()]
+    queries = [_read_query(str(key), query, knowledge, lang) for key, query in batch.items()]
+    given = sum(len(values) for query in queries for _, values in query.properties)
+    if given > MAX_BATCH_VALUES:
+        raise BadBatch(
+            413,
+            _(
+                "This batch gives {count} property values; send at most {limit} at a time.",
+                count=given,
+                limit=MAX_BATCH_VALUES,
+            ),
+        )
+    return queries
 
 
 def _read_query(key: str, query: object, knowledge: Knowledge, lang: str) -> Query:
@@ -208,6 +226,16 @@ def _read_properties(
         raise BadBatch(
             400, _("Query {key}: {field} takes {form}.", key=key, field="properties", form=form)
         )
+    if len(value) > MAX_PROPERTIES:
+        raise BadBatch(
+            413,
+            _(
+                "Query {key} gives {count} properties; give at most {limit}.",
+                key=key,
+                count=len(value),
+                limit=MAX_PROPERTIES,
+            ),
+        )
     read = []
     for item in value:
         if (
@@ -229,6 +257,17 @@ def _read_properties(
                 ),
             )
         values = item["v"] if isinstance(item["v"], list) else [item["v"]]
+        if len(values) > MAX_VALUES:
+            raise BadBatch(
+                413,
+                _(
+                    "Query {key} gives {count} values for {pid}; give at most {limit}.",
+                    key=key,
+                    count=len(values),
+                    pid=item["pid"],
+                    limit=MAX_VALUES,
+                ),
+            )
         given = [_given(v) for v in values]
         if any(g is None for g in given):
             raise BadBatch(
@@ -238,6 +277,44 @@ def _read_properties(
         if kept:  # an empty cell gives no value
             read.append((prop, kept))
     return tuple(read)
+
+
+@dataclass(frozen=True)
+class _Values:
+    """A candidate's values of one property, as a value given is compared with them: the
+    entities, every name they go by, and the literals' folded forms."""
+
+    iris: frozenset[str]
+    names: frozenset[str]
+    literals: tuple[str, ...]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.iris or self.literals)
+
+    @staticmethod
+    def of(terms: list[Term], names_of: Callable[[str], set[str]]) -> _Values:
+        iris = frozenset(t.value for t in terms if isinstance(t, ox.NamedNode))
+        return _Values(
+            iris,
+            frozenset(name for iri in iris for name in names_of(iri)),
+            tuple(fold(t.value) for t in terms if isinstance(t, ox.Literal)),
+        )
+
+
+@functools.lru_cache(maxsize=4096)
+def _wanted_names(given: Given) -> frozenset[str]:
+    """The folded names a value given may stand for, worked out once per value (a value is
+    compared with every candidate's values; bounded, as the values come from requests)."""
+    wanted = {fold(given.id), fold(given.text)} - {""}
+    wanted |= {form for text in (given.id, given.text) for form in short_forms(text)}
+    return frozenset(wanted)
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded_text(given: Given) -> str:
+    """``given``'s text folded, once per value, as a literal is compared with it."""
+    return fold(given.text)
 
 
 def _given(value: object) -> Given | None:
@@ -295,6 +372,11 @@ class Reconciler:
         for iri, known in self.names.items():
             if iri.startswith(ID):
                 known.add(fold(entity_id(iri)))
+        #: What each candidate's property is compared with, and what each value may be called,
+        #: worked out once: keyed by the graph's own terms, so they grow no larger than the
+        #: graph, however many queries a batch or a client sends.
+        self._compared: dict[tuple[str, Property], _Values] = {}
+        self._names: dict[str, set[str]] = {}
 
     def answer(self, queries: Iterable[Query], lang: str) -> dict[str, Any]:
         """The result batch: each query's candidates, best first."""
@@ -386,31 +468,39 @@ class Reconciler:
     def _agreement(self, iri: str, prop: Property, given: tuple[Given, ...]) -> bool | None:
         """True when a value given is one of ``iri``'s, False when it has values and none is,
         None when it has none."""
-        values = compared(self.knowledge, iri, prop)
-        if not values:
+        key = (iri, prop)
+        if key not in self._compared:
+            self._compared[key] = _Values.of(compared(self.knowledge, iri, prop), self._names_of)
+        values = self._compared[key]
+        if not values.any:
             return None
-        return any(self._agrees(value, one) for value in values for one in given)
+        return any(self._agrees(values, one) for one in given)
 
-    def _agrees(self, value: Term, given: Given) -> bool:
-        if isinstance(value, ox.NamedNode):
-            if given.id and (chosen := entity_iri(self.knowledge, given.id)):
-                return chosen == value.value
-            wanted = {fold(given.id), fold(given.text)} - {""}
-            wanted |= {form for text in (given.id, given.text) for form in short_forms(text)}
-            return bool(wanted & self._names_of(value.value))
-        if isinstance(value, ox.Literal):
-            return _same_literal(fold(value.value), fold(given.text))
-        return False
+    def _agrees(self, values: _Values, given: Given) -> bool:
+        """Whether ``given`` is one of ``values``: an entity chosen before is that entity, a
+        text one of an entity's names or a literal's form (``_same_literal``)."""
+        if given.id and (chosen := entity_iri(self.knowledge, given.id)):
+            if chosen in values.iris:
+                return True
+        elif _wanted_names(given) & values.names:
+            return True
+        if not values.literals:
+            return False
+        text = _folded_text(given)
+        return any(_same_literal(literal, text) for literal in values.literals)
 
     def _names_of(self, iri: str) -> set[str]:
         """What a value may be called: its names, its IRI, a Wikidata item's Q number, and
         for a programme the names of the ministry it belongs to (the MIIT zones)."""
+        if iri in self._names:
+            return self._names[iri]
         names = {fold(iri), *self.names.get(iri, ())}
         if iri.startswith(WIKIDATA_ENTITY):
             names.add(fold(iri[len(WIKIDATA_ENTITY) :]))
         if kind_of(iri) == "programme":
             for owner in self.knowledge.objects(iri, PROV + "wasAttributedTo"):
                 names |= self.names.get(owner.value, set())
+        self._names[iri] = names
         return names
 
 

@@ -18,7 +18,6 @@ them, gets ``Site.error``'s plain sentence as before.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from starlette.datastructures import QueryParams
@@ -29,6 +28,7 @@ from starlette.routing import Route
 from ..errors import QueryError
 from ..formats import FORMATS, GRAPH_FORMATS, Format, serialize
 from ..namespaces import DATASET_IRI, RDF, SD, VOID, XSD
+from .bodies import bounded_body, is_utf8_form
 from .execution import (
     Refuse,
     ResultTable,
@@ -91,19 +91,6 @@ def _graph_parameters(*sources: object) -> tuple[tuple[str, ...], tuple[str, ...
         default += source.getlist("default-graph-uri")  # type: ignore[attr-defined]
         named += source.getlist("named-graph-uri")  # type: ignore[attr-defined]
     return tuple(default), tuple(named)
-
-
-async def _bounded_body(request: Request, limit: int) -> bytes | None:
-    """The request body, read chunk by chunk; None as soon as it grows past ``limit`` bytes
-    (a chunked body has no Content-Length to check first)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @dataclass(frozen=True)
@@ -192,16 +179,6 @@ class Read:
     form: QueryParams | None = None
 
 
-def _is_utf8(query_string: bytes) -> bool:
-    """Whether every percent-decoded name and value of a query string is valid UTF-8
-    (Starlette replaces bad bytes silently, which would change the query)."""
-    try:
-        parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="strict")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 async def _read_query(request: Request, site: Site) -> Read | Response:
     """The query text and graphs of a GET or POST, or an error Response (for a browser, the
     query page with as much of the query as was read)."""
@@ -215,7 +192,7 @@ async def _read_query(request: Request, site: Site) -> Read | Response:
     if "update" in params:
         return refuse(403, _UPDATE_REFUSED, params.get("update", ""))
     if request.method in ("GET", "HEAD"):
-        if not _is_utf8(request.scope.get("query_string", b"")):
+        if not is_utf8_form(request.scope.get("query_string", b"")):
             return refuse(400, "The request is not valid UTF-8.")
         queries = params.getlist("query")
         default, named = _graph_parameters(params)
@@ -233,7 +210,7 @@ async def _read_query(request: Request, site: Site) -> Read | Response:
                 "POST a query as application/sparql-query, or as a form "
                 "(application/x-www-form-urlencoded) with a query field.",
             )
-        body = await _bounded_body(request, site.settings.max_query_bytes * 3 + 4096)
+        body = await bounded_body(request, site.settings.max_query_bytes * 3 + 4096)
         if body is None:  # a form may percent-encode, hence the room above max_query_bytes
             return refuse(413, _too_large(site))
         try:
@@ -245,7 +222,7 @@ async def _read_query(request: Request, site: Site) -> Read | Response:
             default, named = _graph_parameters(params)
             form = None
         else:
-            if not _is_utf8(body):
+            if not is_utf8_form(body):
                 return refuse(400, "The request is not valid UTF-8.")
             form = QueryParams(text)
             if "update" in form:
