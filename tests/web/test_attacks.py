@@ -115,13 +115,14 @@ def _bypasses(port: int, server_port: int) -> list[str]:
 def test_the_two_bypass_forms_get_403_and_connect_nowhere(
     server: LiveServer, listener: Listener
 ) -> None:
+    before = listener.connections  # the sealed-worker test connects on purpose, in any order
     for query in _bypasses(listener.port, server.port):
         for response in send_all_ways(server, query):
             assert response.status_code == 403, (query, response.status_code, response.text)
             assert "Nothing was sent" in response.text
             assert "LEAKED" not in response.text
     time.sleep(0.3)
-    assert listener.connections == 0
+    assert listener.connections == before
 
 
 _FRAGMENTS = [
@@ -165,6 +166,7 @@ def _fuzzed(rng: random.Random, target: str) -> str:
 def test_fuzzed_texts_around_service_never_connect(server: LiveServer, listener: Listener) -> None:
     rng = random.Random(20261201)
     statuses: dict[int, int] = {}
+    before = listener.connections  # the sealed-worker test connects on purpose, in any order
     with httpx.Client(timeout=15) as client:
         for _ in range(300):
             query = _fuzzed(rng, listener.url)
@@ -173,7 +175,7 @@ def test_fuzzed_texts_around_service_never_connect(server: LiveServer, listener:
             assert "LEAKED" not in response.text, query
             assert response.status_code in (200, 400, 403), (query, response.text)
     time.sleep(0.3)
-    assert listener.connections == 0, statuses
+    assert listener.connections == before, statuses
     assert statuses.get(403, 0) > 0 and statuses.get(400, 0) > 0  # both paths were exercised
 
 
