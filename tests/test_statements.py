@@ -245,3 +245,49 @@ def test_a_citation_block_outside_data_is_refused(source_copy: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "they belong in data/ only" in result.output and "Traceback" not in result.output
     assert not (source_copy / "dist").exists()
+
+
+#: Objects whose N-Triples text needs care: escapes by name, ``\uXXXX``, language and direction,
+#: datatypes (``xsd:string`` written without one), non-ASCII text, an IRI.
+TRICKY_OBJECTS: list[ox.Literal | ox.NamedNode] = [
+    ox.Literal('say "hi" \\ back\\slash'),
+    ox.Literal("lines\nand\r\ttabs\x08\x0c"),
+    ox.Literal("control \x01 and \x7f and \x1f"),
+    ox.Literal("深圳", language="zh"),
+    ox.Literal("Shenzhen", language="en-GB"),
+    ox.Literal("right to left", language="ar", direction=ox.BaseDirection.RTL),
+    ox.Literal("2019-10", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYearMonth")),
+    ox.Literal("5000.0", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")),
+    ox.Literal("plain", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#string")),
+    ox.Literal("$1 and $$ and {braces}"),
+    ox.NamedNode("https://w3id.org/pilotkg/id/region/深圳"),
+]
+
+
+def test_the_store_names_each_citation_as_statement_iri_does() -> None:
+    """The native compilation computes the digest in SPARQL: it must give the IRIs of
+    ``statement_iri`` (the published IRIs) for every kind of object, a literal with a
+    control character (compiled in Python) included."""
+    subject, predicate = ox.NamedNode(EX + "zone"), ox.NamedNode(PILOT + "note")
+    source = ox.NamedNode(EX + "a")
+    store = ox.Store()
+    for number, obj in enumerate(TRICKY_OBJECTS):
+        statement = ox.Triple(subject, predicate, obj)
+        reifier = ox.BlankNode(f"r{number}")
+        store.extend(
+            [
+                ox.Quad(subject, predicate, obj),
+                ox.Quad(reifier, ox.NamedNode(RDF + "reifies"), statement),
+                ox.Quad(reifier, ox.NamedNode(PROV + "wasDerivedFrom"), source),
+            ]
+        )
+    assert compile_citations(store) == len(TRICKY_OBJECTS)
+    named = {
+        (q.subject, q.object)
+        for q in store.quads_for_pattern(None, ox.NamedNode(RDF + "object"), None)
+    }
+    # the objects as the store holds them (it writes 5000.0 as 5000), as a build reads them
+    assert len(named) == len(TRICKY_OBJECTS)
+    assert named == {
+        (statement_iri(ox.Triple(subject, predicate, obj), source), obj) for _node, obj in named
+    }

@@ -221,6 +221,8 @@ class Sources:
     citations: int = 0
     #: How many shapes each shapes file declares, by its name in messages (see ``require_shapes``).
     shape_counts: dict[str, int] = field(default_factory=dict)
+    #: How many triples ``store`` holds once loaded: counted once, as ``len(store)`` walks them all.
+    triples: int = 0
 
     @property
     def data(self) -> TripleView:
@@ -421,12 +423,14 @@ def load_sources(root: Path) -> Sources:
     _load_into(store, tree, tree.data_files)
     _check_term_sizes(store, tree, [*tree.ontology_files, *tree.data_files])
     citations = _compile_citations(store, tree)
+    entailed = entail(store, ontology)
     return Sources(
         tree=tree,
         store=store,
         ontology=ontology,
         shapes=shapes,
         citations=citations,
-        entailed=entail(store, ontology),
+        entailed=entailed,
         shape_counts=shape_counts,
+        triples=len(store),
     )

@@ -69,11 +69,20 @@ def compile_citations(store: ox.Store) -> int:
     Raises CitationError, naming the statement, for a block the build cannot read as one
     source's citation of one asserted statement of IRIs and literals, and for a triple term
     left anywhere else: no store or client this project serves reads RDF 1.2 triple terms.
+
+    The work runs in the store's native code: one ASK finds whether any block is faulty,
+    and one UPDATE rewrites the blocks, naming each statement as ``statement_iri`` does
+    (a SHA-256 of the same N-Triples text, computed by SPARQL), so no triple becomes a
+    Python object. Python reads the blocks one by one only to say what is wrong with a
+    faulty one, and for the rare statement whose literal holds a control character that
+    N-Triples writes as ``\\uXXXX`` (which SPARQL has no function to spell).
     """
-    reifiers = [q.subject for q in store.quads_for_pattern(None, REIFIES, None, ox.DefaultGraph())]
-    seen: set[ox.NamedNode] = set()
-    for start in range(0, len(reifiers), _BATCH):
-        _compile_batch(store, reifiers[start : start + _BATCH], seen)
+    if bool(store.query(_FAULTY_BLOCK)):
+        count = _compile_in_python(store, set())
+    else:
+        count = _count(store, _CITATIONS)
+        store.update(_COMPILE)
+        _compile_in_python(store, set())  # what the UPDATE left: the control characters
     leftover = store.query(
         "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isTRIPLE(?s) || isTRIPLE(?o)) } LIMIT 1"
     )
@@ -85,7 +94,104 @@ def compile_citations(store: ox.Store) -> int:
             "an RDF 1.2 triple term outside a citation block: write the statement itself, "
             "and cite it with {| prov:wasDerivedFrom source:… |} after its value",
         )
-    return len(seen)
+    return count
+
+
+_PREFIXES = f"""PREFIX rdf: <{RDF}> PREFIX prov: <{PROV}> PREFIX pilot: <{PILOT}>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+#: Some block ``_read_block`` refuses (each branch one of its refusals, in the same words).
+_FAULTY_BLOCK = (
+    _PREFIXES
+    + """ASK {
+  { ?r rdf:reifies ?t FILTER(isIRI(?r) || !isTRIPLE(?t)) }
+  UNION { ?r rdf:reifies ?t, ?u FILTER(?t != ?u) }
+  UNION { ?r rdf:reifies ?t FILTER(!isIRI(SUBJECT(?t)) || isBLANK(OBJECT(?t)) || isTRIPLE(OBJECT(?t))) }
+  UNION { ?r rdf:reifies ?t FILTER NOT EXISTS { ?r prov:wasDerivedFrom ?any } }
+  UNION { ?r rdf:reifies ?t ; prov:wasDerivedFrom ?a, ?b FILTER(?a != ?b) }
+  UNION { ?r rdf:reifies ?t ; prov:wasDerivedFrom ?a FILTER(!isIRI(?a)) }
+  UNION { ?r rdf:reifies ?t ; pilot:evidence ?a, ?b FILTER(?a != ?b) }
+  UNION { ?r rdf:reifies ?t
+          BIND(SUBJECT(?t) AS ?s) BIND(PREDICATE(?t) AS ?p) BIND(OBJECT(?t) AS ?o)
+          FILTER NOT EXISTS { ?s ?p ?o } }
+  UNION { ?r rdf:reifies ?t ; prov:wasDerivedFrom ?src .
+          ?other rdf:reifies ?t ; prov:wasDerivedFrom ?src FILTER(?r != ?other) }
+}"""
+)
+_CITATIONS = _PREFIXES + "SELECT (COUNT(*) AS ?n) WHERE { ?r rdf:reifies ?t }"
+
+
+def _sparql_string(text: str) -> str:
+    """``text`` as a SPARQL string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+#: (regular expression, replacement) for each character N-Triples escapes by name: SPARQL's
+#: REPLACE (in pyoxigraph) takes a replacement's backslashes literally.
+_ESCAPES = (
+    (r"\\", "\\\\"),
+    ('"', '\\"'),
+    (r"\n", "\\n"),
+    (r"\r", "\\r"),
+    (r"\t", "\\t"),
+    (r"\x08", "\\b"),
+    (r"\x0C", "\\f"),
+)
+#: The characters N-Triples writes as ``\uXXXX``: blocks citing a literal with one stay for Python.
+_UNSPELLED = r"[\x00-\x07\x0B\x0E-\x1F\x7F]"
+
+
+def _nt(var: str) -> str:
+    """SPARQL for the N-Triples text of an IRI or literal in ``?var``, as pyoxigraph writes it
+    (``str(term)``): the escapes N-Triples names, no ``^^xsd:string``, a direction after the
+    language."""
+    lexical = f"STR(?{var})"
+    for pattern, replacement in _ESCAPES:
+        lexical = f"REPLACE({lexical}, {_sparql_string(pattern)}, {_sparql_string(replacement)})"
+    # most literals need no escape: one test spares them the chain of replacements
+    needs_escape = "[" + "".join(pattern for pattern, _ in _ESCAPES) + "]"
+    lexical = f"IF(REGEX(STR(?{var}), {_sparql_string(needs_escape)}), {lexical}, STR(?{var}))"
+    quote = _sparql_string('"')
+    return f"""IF(isIRI(?{var}), CONCAT("<", STR(?{var}), ">"), CONCAT({quote}, {lexical}, {quote},
+      IF(LANG(?{var}) != "", CONCAT("@", LANG(?{var}),
+          IF(DATATYPE(?{var}) = rdf:dirLangString, CONCAT("--", LANGDIR(?{var})), "")),
+        IF(DATATYPE(?{var}) = xsd:string, "", CONCAT("^^<", STR(DATATYPE(?{var})), ">")))))"""
+
+
+_COMPILE = (
+    _PREFIXES
+    + f"""DELETE {{ ?r ?bp ?bv }}
+INSERT {{
+  ?node a rdf:Statement ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; ?about ?value .
+  ?s prov:wasDerivedFrom ?src .
+}} WHERE {{
+  ?r rdf:reifies ?t ; prov:wasDerivedFrom ?src .
+  BIND(SUBJECT(?t) AS ?s) BIND(PREDICATE(?t) AS ?p) BIND(OBJECT(?t) AS ?o)
+  FILTER(!isLITERAL(?o) || !REGEX(STR(?o), {_sparql_string(_UNSPELLED)}))
+  BIND(IRI(CONCAT("{STATEMENT_BASE}", SUBSTR(SHA256(CONCAT(
+    {_nt("s")}, " ", {_nt("p")}, " ", {_nt("o")}, " ", {_nt("src")})), 1, 20))) AS ?node)
+  ?r ?bp ?bv .
+  BIND(IF(?bp = rdf:reifies, rdf:type, ?bp) AS ?about)
+  BIND(IF(?bp = rdf:reifies, rdf:Statement, ?bv) AS ?value)
+}}"""
+)
+
+
+def _count(store: ox.Store, query: str) -> int:
+    results = store.query(query)
+    assert isinstance(results, ox.QuerySolutions)
+    value = next(iter(results))["n"]
+    assert isinstance(value, ox.Literal)
+    return int(value.value)
+
+
+def _compile_in_python(store: ox.Store, seen: set[ox.NamedNode]) -> int:
+    """Compile the blocks left in the store one by one in Python, raising CitationError
+    for the first faulty one; how many there were."""
+    reifiers = [q.subject for q in store.quads_for_pattern(None, REIFIES, None, ox.DefaultGraph())]
+    for start in range(0, len(reifiers), _BATCH):
+        _compile_batch(store, reifiers[start : start + _BATCH], seen)
+    return len(reifiers)
 
 
 def _compile_batch(

@@ -99,3 +99,20 @@ def test_a_synthetic_graph_folds_into_a_few_hundred_triples(
     assert check_consistency(sources.ontology, sources.data) == []
     # The store's predicate index reads the same triples as a filter over every triple.
     assert set(abstraction) == set(reasoning_input(sources.ontology, list(sources.data)))
+
+
+def test_a_class_no_individual_can_belong_to_is_named(ontology: list[ox.Triple]) -> None:
+    """HermiT's printed hierarchy names a class equivalent to owl:Nothing: the finding names it."""
+    unsatisfiable = "https://w3id.org/pilotkg/ontology#ZoneAndBase"
+    extra = [
+        q.triple
+        for q in ox.parse(
+            PREFIXES + f"<{unsatisfiable}> a owl:Class ; rdfs:subClassOf pilot:PilotZone , "
+            "pilot:PilotTestBase .",
+            format=ox.RdfFormat.TURTLE,
+        )
+    ]
+    findings = check_consistency([*ontology, *extra], turtle(""))
+    assert [(f.focus_node, f.message) for f in findings] == [
+        (f"<{unsatisfiable}>", "class is unsatisfiable: no individual can belong to it")
+    ]

