@@ -245,16 +245,33 @@ def test_a_bad_parameter_is_refused_in_one_line_that_names_it(
     assert parameter in response.text
 
 
-def test_every_table_narrows_to_a_province(real_server: LiveServer) -> None:
+def test_every_table_narrows_to_guangdong(real_server: LiveServer) -> None:
     bases = _json(real_server, "/bases.json?province=region:guangdong")
     base = "https://w3id.org/pilotkg/id/base/"
     assert set(_iris(bases)) == {
         base + "healthcare-guangzhou",
         base + "consumption-mobile-terminal",
     }
-    for table in ("policies", "organisations"):
-        document = _json(real_server, f"/{table}.json")
-        assert document["total"] > 0 and len(document["rows"]) == document["total"]
+    # Organisations located in Guangdong or in one of its cities (data/organisations.ttl).
+    organisations = _json(real_server, "/organisations.json?province=region:guangdong")
+    org = "https://w3id.org/pilotkg/id/org/"
+    assert set(_iris(organisations)) == {
+        org + name
+        for name in (
+            "guangdong-government",
+            "cpc-guangdong-committee",
+            "guangzhou-industry-it-bureau",
+            "shenzhen-government",
+            "huawei",
+            "tencent",
+            "dji",
+        )
+    }
+    # Policies have no province column; they narrow by the region they concern (data/plans.ttl).
+    policies = _json(real_server, "/policies.json?region-concerned=region:guangdong")
+    assert set(_iris(policies)) == {
+        "https://w3id.org/pilotkg/id/policy/guangdong-15th-fyp-proposal"
+    }
 
 
 def test_a_page_past_the_last_says_so(real_server: LiveServer) -> None:
