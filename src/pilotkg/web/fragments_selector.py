@@ -25,14 +25,14 @@ from urllib.parse import quote
 import pyoxigraph as ox
 from starlette.datastructures import QueryParams
 
-from ..namespaces import PREFIXES, XSD
+from ..namespaces import XSD
+from ..queries import expand
 
 #: The selector's parameters, in the template's order.
 PATTERN_PARAMETERS = ("subject", "predicate", "object")
 PAGE_PARAMETER = "page"
 SELECTOR_PARAMETERS = (*PATTERN_PARAMETERS, PAGE_PARAMETER)
 _LITERAL = re.compile(r'"(.*)"(?:@([^"]+)|\^\^([^"]+))?', re.DOTALL)
-_PREFIXED = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):(.*)", re.DOTALL)
 _STRING = XSD + "string"
 _EXAMPLES = {
     "subject": "https://w3id.org/pilotkg/id/zone/shenzhen",
@@ -172,10 +172,7 @@ def _literal(value: str) -> ox.Literal | None:
             return ox.Literal(text)
     except ValueError:
         return None
-    prefixed = _PREFIXED.fullmatch(datatype)
-    if prefixed is not None and prefixed.group(1) in PREFIXES:
-        datatype = PREFIXES[prefixed.group(1)] + prefixed.group(2)
-    iri = _iri(datatype)
+    iri = _iri(expand(datatype))
     return ox.Literal(text, datatype=iri) if iri is not None else None
 
 

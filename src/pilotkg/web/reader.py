@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..namespaces import DCTERMS, KIND_CLASSES, PILOT, PREFIXES, QUDT, QUDT_CURRENCY, SCHEMA, XSD
+from ..namespaces import DCTERMS, KIND_CLASSES, PILOT, QUDT, QUDT_CURRENCY, SCHEMA, XSD
+from ..queries import expand
 from .collation import sort_key
 from .i18n import translator
 from .kinds import kind_noun
@@ -91,14 +92,9 @@ def infobox_properties() -> dict[str, tuple[str, ...]]:
     with INFOBOXES.open("rb") as file:
         profiles = tomllib.load(file)
     return {
-        _expand(cls): tuple(_expand(p) for p in profile["properties"])
+        expand(cls): tuple(expand(p) for p in profile["properties"])
         for cls, profile in profiles.items()
     }
-
-
-def _expand(compact: str) -> str:
-    prefix, _, local = compact.partition(":")
-    return PREFIXES[prefix] + local
 
 
 def read(knowledge: Knowledge, description: Description, lang: str) -> Reading:

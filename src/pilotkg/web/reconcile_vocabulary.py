@@ -22,6 +22,7 @@ import pyoxigraph as ox
 
 from ..graphs import Term
 from ..namespaces import ID, KIND_CLASSES, OWL, PILOT, PREFIXES, RDFS, SKOS, WIKIDATA_ENTITY
+from ..queries import expand
 from ..tables import compact
 from .i18n import translator
 from .kinds import kind_noun
@@ -83,11 +84,8 @@ def entity_iri(knowledge: Knowledge, value: str) -> str | None:
     """The IRI of the entity ``value`` identifies (``zone/shenzhen``, its prefixed name
     ``zone:shenzhen`` or its IRI), when the graph labels it; else None."""
     value = value.strip()
-    if value.startswith(ID):
-        iri = value
-    else:
-        prefix, colon, local = value.partition(":")
-        iri = ID + value if not colon else PREFIXES.get(prefix, "\0") + local
+    iri = value if value.startswith(ID) or ":" in value else ID + value
+    iri = expand(iri)
     return iri if kind_of(iri) and iri in knowledge.labels else None
 
 
@@ -168,13 +166,7 @@ def find_property(knowledge: Knowledge, pid: str) -> Property | None:
     IRI), when the graph states it of something; else None."""
     if pid in DERIVED:
         return Property(pid)
-    prefix, colon, local = pid.partition(":")
-    if not colon:
-        predicate = PILOT + pid
-    elif local.startswith("//"):
-        predicate = pid
-    else:
-        predicate = PREFIXES.get(prefix, "\0") + local
+    predicate = expand(pid) if ":" in pid else PILOT + pid
     try:
         node = ox.NamedNode(predicate)
     except ValueError:
