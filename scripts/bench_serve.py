@@ -11,6 +11,7 @@ the machine the server shares with it.
     .venv/bin/python scripts/bench_serve.py                # the checkout's release
     .venv/bin/python scripts/bench_serve.py --source tests/data/web --skip shacl --skip qc --skip owl --skip links
     .venv/bin/python scripts/bench_serve.py --mix --seconds 60   # SPARQL under page traffic
+    .venv/bin/python scripts/bench_serve.py --versus-bare --runs 3   # against a bare endpoint
 
 ``--mix`` measures what a flood of mixed users does to SPARQL: half of 64
 clients ask for entity pages, half send the lookup query, for ``--seconds``;
@@ -18,7 +19,20 @@ the baseline, in the same run and sitting, is the same 32 lookup clients
 alone. It prints both throughputs and their ratio (the goal: lookups keep at
 least half of their throughput, with no errors).
 
-Writes bench/serve.json and bench/serve.md (bench/serve-mix.* with --mix), and prints the table.
+``--versus-bare`` measures what pilotkg's endpoint costs against the least an
+endpoint can do: a bare Starlette app over pyoxigraph (the same release in
+memory, the text straight into ``Store.query``, no checks, no limits, no
+worker), served by the same uvicorn (h11, asyncio loop, access log on) in the
+same run. Both servers are up for the whole run, and each round measures a
+lookup, a GROUP BY and a canned query (``zones`` with its example; the bare
+app runs the same bound text) at 16 clients on every server in turn, for
+``--runs`` rounds; the figures are medians over the rounds, and the ratios
+pilotkg / bare are taken per round and of the medians. A third server,
+pilotkg with its result cache off (``query_cache_bytes=0``), shows what a
+query costs on the worker path, i.e. the first time a text is asked.
+
+Writes bench/serve.json and bench/serve.md (bench/serve-mix.* with --mix,
+bench/results-serve.* with --versus-bare), and prints the table.
 """
 
 from __future__ import annotations
@@ -28,6 +42,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import signal
 import socket
 import statistics
@@ -56,6 +71,9 @@ REQUESTS = {
     ),
 }
 CONCURRENCY = (1, 16, 64)
+#: The body's length in a response head. The head is read in one go and searched once, so
+#: that a server that sends more header lines costs the client (on the same cores) no more.
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
 
 
 @dataclass
@@ -85,15 +103,11 @@ async def _client(
             budget[0] -= 1
             started = time.perf_counter()
             writer.write(raw)
-            status = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
+            head = await reader.readuntil(b"\r\n\r\n")  # one read for every header line
+            length = _CONTENT_LENGTH.search(head)
+            await reader.readexactly(int(length[1]) if length else 0)
             latencies.append(time.perf_counter() - started)
-            if not status.startswith(b"HTTP/1.1 200"):
+            if not head.startswith(b"HTTP/1.1 200"):
                 errors[0] += 1
     finally:
         writer.close()
@@ -183,6 +197,7 @@ def _free_port() -> int:
 def _start_server(
     source: Path, skip: list[str], settings: list[str]
 ) -> tuple[subprocess.Popen[bytes], int]:
+    """``pilotkg serve`` on a free port of 127.0.0.1 (it builds the release when stale)."""
     port = _free_port()
     command = [
         sys.executable,
@@ -196,12 +211,17 @@ def _start_server(
     ]
     command += [arg for name in skip for arg in ("--skip", name)]
     command += [arg for pair in settings for arg in ("--setting", *pair.split("=", 1))]
+    return _started(command, port)
+
+
+def _started(command: list[str], port: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Run ``command`` and wait until it listens on ``port`` (bounded: 300 s)."""
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(
-                f"pilotkg serve exited with {process.returncode}: run it by hand to see why"
+                f"{' '.join(command[2:5])} exited with {process.returncode}: run it by hand"
             )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -209,7 +229,166 @@ def _start_server(
         except OSError:
             time.sleep(0.3)
     process.kill()
-    raise SystemExit("pilotkg serve did not start within 300 s")
+    raise SystemExit(f"{' '.join(command[2:5])} did not start within 300 s")
+
+
+# --- the bare endpoint, the baseline of --versus-bare ------------------------------------
+
+
+def bare_app(release: Path) -> object:
+    """The least a SPARQL endpoint can be: Starlette, the release in a pyoxigraph memory store,
+    GET /sparql?query= straight into ``Store.query``, results as SPARQL JSON."""
+    import pyoxigraph as ox
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from pilotkg.namespaces import PREFIXES
+    from pilotkg.release import DUMP
+
+    store = ox.Store()
+    store.bulk_load(path=str(release / DUMP), format=ox.RdfFormat.TURTLE)
+
+    async def sparql(request: Request) -> Response:
+        results = store.query(request.query_params["query"], prefixes=PREFIXES)
+        if isinstance(results, ox.QueryTriples):
+            body = results.serialize(format=ox.RdfFormat.N_TRIPLES)
+            return Response(body, media_type="application/n-triples")
+        body = results.serialize(format=ox.QueryResultsFormat.JSON)
+        return Response(body, media_type="application/sparql-results+json")
+
+    return Starlette(routes=[Route("/sparql", sparql)])
+
+
+def _serve_bare(release: Path, port: int) -> None:
+    """Serve ``bare_app`` as ``pilotkg serve`` is served: one uvicorn process, h11, asyncio."""
+    import uvicorn
+
+    uvicorn.run(
+        bare_app(release),  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=port,
+        log_level="info",
+        http="h11",
+        loop="asyncio",
+    )
+
+
+def _canned_requests(source: Path) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The canned query ``CANNED`` with its example: pilotkg's address, and the bare app's
+    address for the same bound text."""
+    from urllib.parse import urlencode
+
+    import pyoxigraph as ox
+
+    from pilotkg.queries import Catalogue, prepare
+    from pilotkg.release import DUMP, default_release_dir
+    from pilotkg.sources import SourceTree
+
+    query = Catalogue(SourceTree(source).query_dir).queries[CANNED]
+    store = ox.Store()  # the values are looked up in the graph, as the server does
+    store.bulk_load(path=str(default_release_dir(source) / DUMP), format=ox.RdfFormat.TURTLE)
+    text = prepare(query, dict(query.example), store)
+    accept = "application/sparql-results+json"
+    ours = f"/queries/{CANNED}.json?{urlencode(query.example)}"
+    return (ours, accept), ("/sparql?query=" + quote(text, safe=""), accept)
+
+
+#: The canned query --versus-bare measures (a cheap plan, GROUP_CONCAT cells put in order).
+CANNED = "zones"
+#: The servers --versus-bare alternates, and the settings of pilotkg's two.
+SERVERS = ("bare", "pilotkg", "pilotkg, cache off")
+
+
+def _versus_bare(args: argparse.Namespace) -> tuple[list[dict[str, object]], str]:
+    """The --versus-bare rounds: every request on every server in turn, ``args.runs`` times."""
+    from pilotkg.release import default_release_dir
+
+    processes: list[subprocess.Popen[bytes]] = []
+    ports: dict[str, int] = {}
+    try:
+        for name, extra in (("pilotkg", []), ("pilotkg, cache off", ["query_cache_bytes=0"])):
+            process, ports[name] = _start_server(args.source, args.skip, args.setting + extra)
+            processes.append(process)
+        port = _free_port()
+        release = default_release_dir(args.source)
+        bare = [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(release)]
+        process, ports["bare"] = _started([*bare, "--port", str(port)], port)
+        processes.append(process)
+        ours, theirs = _canned_requests(args.source)
+        requests = {
+            "lookup query": {s: REQUESTS["lookup query"] for s in SERVERS},
+            "GROUP BY query": {s: REQUESTS["GROUP BY query"] for s in SERVERS},
+            f"canned query ({CANNED})": {"bare": theirs, "pilotkg": ours, SERVERS[2]: ours},
+        }
+        for per_server in requests.values():
+            for server, (path, accept) in per_server.items():
+                asyncio.run(_run("127.0.0.1", ports[server], path, accept, 4, 1.0, 500))  # warm
+        rounds: dict[tuple[str, str], list[Figures]] = {}
+        for _ in range(args.runs):
+            for request, per_server in requests.items():
+                for server, (path, accept) in per_server.items():
+                    figures = asyncio.run(
+                        _run(
+                            "127.0.0.1",
+                            ports[server],
+                            path,
+                            accept,
+                            16,
+                            args.seconds,
+                            args.max_requests,
+                        )
+                    )
+                    rounds.setdefault((request, server), []).append(figures)
+                    print(f"{request} · {server}: {figures.requests_per_s:,.0f} req/s", flush=True)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
+    return _compared(rounds, list(requests))
+
+
+def _compared(
+    rounds: dict[tuple[str, str], list[Figures]], requests: list[str]
+) -> tuple[list[dict[str, object]], str]:
+    """Medians per (request, server), pilotkg / bare ratios per round and of the medians, and
+    the Markdown table of them."""
+    rows: list[dict[str, object]] = []
+    lines = [
+        "| request | server | req/s (median) | req/s per round | p50 ms | p99 ms "
+        "| ratio to bare | ratio per round | errors |",
+        "|---|---|---:|---|---:|---:|---:|---|---:|",
+    ]
+    for request in requests:
+        bare = rounds[(request, "bare")]
+        bare_median = statistics.median(f.requests_per_s for f in bare)
+        for server in SERVERS:
+            runs = rounds[(request, server)]
+            median = _median_figures(request, runs)
+            ratio = median.requests_per_s / bare_median
+            per_round = [
+                round(ours.requests_per_s / theirs.requests_per_s, 2)
+                for ours, theirs in zip(runs, bare, strict=True)
+            ]
+            rows.append(
+                {
+                    **asdict(median),
+                    "server": server,
+                    "requests_per_s_runs": [round(f.requests_per_s, 1) for f in runs],
+                    "p99_ms_runs": [round(1000 * f.p99_ms) / 1000 for f in runs],
+                    "ratio_to_bare": round(ratio, 3),
+                    "ratio_to_bare_runs": per_round,
+                }
+            )
+            spread = " / ".join(f"{f.requests_per_s:,.0f}" for f in runs)
+            lines.append(
+                f"| {request} | {server} | {median.requests_per_s:,.0f} | {spread} "
+                f"| {median.p50_ms:.2f} | {median.p99_ms:.2f} | {ratio:.2f} "
+                f"| {', '.join(map(str, per_round))} | {median.errors} |"
+            )
+    return rows, "\n".join(lines)
 
 
 def _run_mix(host: str, port: int, seconds: float, runs: int) -> list[Figures]:
@@ -274,9 +453,23 @@ def main() -> None:
         action="store_true",
         help="SPARQL lookups under page traffic, against lookups alone",
     )
+    parser.add_argument(
+        "--versus-bare",
+        action="store_true",
+        help="lookup, GROUP BY and canned query at 16 clients, against a bare endpoint",
+    )
+    parser.add_argument("--bare-server", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bare_server is not None:  # the baseline's own process, started by --versus-bare
+        _serve_bare(args.bare_server, args.port)
+        return
     if args.out is None:
-        args.out = ROOT / "bench" / ("serve-mix.json" if args.mix else "serve.json")
+        name = "serve-mix.json" if args.mix else "serve.json"
+        args.out = ROOT / "bench" / ("results-serve.json" if args.versus_bare else name)
+    if args.versus_bare:
+        _write_versus_bare(args)
+        return
 
     process = None
     if args.url:
@@ -327,6 +520,41 @@ def main() -> None:
     args.out.with_suffix(".md").write_text(
         f"# pilotkg serve benchmark\n\n{context['note']}; {context['cpus']} CPUs; "
         f"load average {context['load_average_1min']}; source {context['source']}.\n\n{table}\n"
+    )
+    print("\n" + table)
+
+
+def _write_versus_bare(args: argparse.Namespace) -> None:
+    """Run --versus-bare and write its results (JSON and Markdown) to ``args.out``."""
+    load_at_start = os.getloadavg()[0]
+    rows, table = _versus_bare(args)
+    context = {
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "cpus": len(os.sched_getaffinity(0)),
+        "load_average_1min": {
+            "start": round(load_at_start, 2),
+            "end": round(os.getloadavg()[0], 2),
+        },
+        "source": str(args.source),
+        "settings": args.setting,
+        "clients": 16,
+        "seconds_per_run": args.seconds,
+        "max_requests_per_run": args.max_requests,
+        "rounds": args.runs,
+        "note": (
+            "bare Starlette + pyoxigraph, pilotkg serve and pilotkg serve with "
+            "query_cache_bytes=0, each one uvicorn process (h11, asyncio loop), all up at "
+            "once; every request on every server in turn, per round; clients on the same "
+            "machine; medians of the rounds"
+        ),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"context": context, "results": rows}, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(
+        f"# pilotkg serve against a bare endpoint\n\n{context['note']}; {context['cpus']} CPUs; "
+        f"load average {context['load_average_1min']}; source {context['source']}; settings "
+        f"{' '.join(args.setting) or 'default'}; {args.runs} rounds of {args.seconds:g} s.\n\n"
+        f"{table}\n"
     )
     print("\n" + table)
 

@@ -38,11 +38,20 @@ from ..formats import Format, by_name
 from ..queries import CannedQuery, Parameter, ParameterError, expand, prepare, slug
 from ..sparqltext import form_of
 from ..tables import compact, in_order, results_bytes
-from .execution import GRAPH_OFFERS, RESULT_OFFERS, Answer, answer, raw_response, result_table
+from .execution import (
+    GRAPH_OFFERS,
+    RESULT_OFFERS,
+    Answer,
+    Finish,
+    answer,
+    raw_response,
+    result_table,
+)
 from .i18n import translator
 from .knowledge import TermView, other_language
 from .negotiate import FORMAT_PARAMETERS, HTML, Choice, Page, negotiate
 from .site import Site, language, site_of
+from .workers import Outcome
 
 #: What the page reads itself, never a parameter of the query.
 RESERVED = (*FORMAT_PARAMETERS, "lang", "bom")
@@ -139,32 +148,35 @@ async def canned(request: Request) -> Response:
     except QueryError as error:  # a header or text the catalogue could not bind into
         return site.error(request, 400, str(error))
     # A SELECT or ASK is read as SPARQL JSON and written afterwards in the format chosen.
-    rewritten = not graph and chosen is not None
-    result = await answer(request, site, text, suffix="json" if rewritten else suffix or None)
+    finish = None if graph or chosen is None else _finish(query, chosen, bom=bom == "1")
+    suffix_asked = "json" if finish is not None else suffix or None
+    result = await answer(request, site, text, suffix=suffix_asked, finish=finish)
     if isinstance(result, Response):
         return result
-    if rewritten:
+    if finish is not None:
         assert chosen is not None
-        result = _written(result, query, chosen, bom=bom == "1")
+        result = Answer(result.outcome, chosen.offer, media_type=chosen.media_type)
     if not result.is_html:
         return raw_response(site, request, result)
     raw = result.table or await run_in_threadpool(result_table, site, result.outcome, lang)
     return page.show(200, text=text, table=readable_table(query, raw, lang))
 
 
-def _written(
-    result: Answer, query: CannedQuery, chosen: Choice[Format | Page], *, bom: bool
-) -> Answer:
+def _finish(query: CannedQuery, chosen: Choice[Format | Page], *, bom: bool) -> Finish:
     """The worker's SPARQL JSON with its GROUP_CONCAT cells in order, in the chosen format
     (still JSON for a page, which makes its table from it)."""
-    parsed = ox.parse_query_results(result.outcome.body, format=ox.QueryResultsFormat.JSON)
-    if isinstance(parsed, ox.QuerySolutions) and query.concatenated:
-        parsed = in_order(parsed, query.concatenated)
     fmt = chosen.offer if isinstance(chosen.offer, Format) else _JSON
     assert fmt is not None and fmt.results_format is not None
-    body = results_bytes(parsed, fmt.results_format, bom=bom)
-    outcome = dataclasses.replace(result.outcome, body=body, media_type=fmt.media_type)
-    return Answer(outcome, chosen.offer, media_type=chosen.media_type)
+    results_format = fmt.results_format
+
+    def written(outcome: Outcome) -> Outcome:
+        parsed = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)
+        if isinstance(parsed, ox.QuerySolutions) and query.concatenated:
+            parsed = in_order(parsed, query.concatenated)
+        body = results_bytes(parsed, results_format, bom=bom)
+        return dataclasses.replace(outcome, body=body, media_type=fmt.media_type)
+
+    return Finish(f"canned {query.name} {fmt.name} bom={int(bom)}", written)
 
 
 class _Page:

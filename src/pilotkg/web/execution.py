@@ -20,12 +20,20 @@ Shared by the protocol endpoint (``/sparql``) and the canned queries
 
 A client that disconnects while its query runs cancels it: its worker is
 killed and replaced at once, instead of computing an answer no one will read.
+
+A sealed worker's answer is kept (``result_cache``: what it may keep and why that
+cannot get past the guard or the limits) and given again to the same query on
+the same release without a worker; the guard and the egress check still judge
+every query first. A GET answer carries an ETag, so a client that holds it gets
+304.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -41,6 +49,7 @@ from .contexts import jsonld_form
 from .guard import Verdict, judge
 from .knowledge import TermView
 from .negotiate import HTML, Offer, Page, negotiate, offered_types
+from .result_cache import ResultCache
 from .site import Site, language
 from .workers import Job, LongQueriesBusy, Outcome, PoolBusy, QueryTimeout
 
@@ -48,6 +57,9 @@ from .workers import Job, LongQueriesBusy, Outcome, PoolBusy, QueryTimeout
 _WATCH_AFTER_S = 0.05
 #: Rows an HTML result table shows; the rest are a download away (CSV, JSON …).
 HTML_TABLE_ROWS = 500
+#: The longest text whose verdict is remembered (``_judged``), and how many are.
+_JUDGED_TEXT_CHARS = 8_192
+_JUDGED_TEXTS = 1_024
 
 RESULT_OFFERS: tuple[Format | Page, ...] = (*RESULTS_FORMATS, HTML)
 GRAPH_OFFERS: tuple[Format | Page, ...] = (*GRAPH_FORMATS, HTML)
@@ -135,6 +147,32 @@ def site_refusal(site: Site) -> Refuse:
     return refuse
 
 
+@dataclass(frozen=True)
+class Finish:
+    """What a caller does to a worker's answer before it is served (``canned``: cells put in
+    order, the format asked for written), named by ``tag``, so that the finished answer is
+    what the cache keeps and gives again."""
+
+    tag: str
+    apply: Callable[[Outcome], Outcome]
+
+
+@functools.lru_cache(maxsize=_JUDGED_TEXTS)
+def _judged(text: str, allowlist: tuple[str, ...], max_depth: int) -> Verdict:
+    """``judge``'s verdict, remembered: it depends on nothing but these arguments, and its
+    lexer passes take longer than a cheap query on a canned query's long text."""
+    return judge(text, allowlist, max_depth=max_depth)
+
+
+def _verdict_on(text: str, site: Site) -> Verdict:
+    """The guard's verdict on ``text`` under the site's settings (remembered for short texts)."""
+    settings = site.settings
+    allowlist, depth = settings.service_allowlist, settings.max_query_nesting_levels
+    if len(text) > _JUDGED_TEXT_CHARS:
+        return judge(text, allowlist, max_depth=depth)
+    return _judged(text, allowlist, depth)
+
+
 def check_graph_iris(values: list[str]) -> str | None:
     """An error message if a default-graph-uri or named-graph-uri is not an IRI."""
     for value in values:
@@ -155,13 +193,14 @@ async def answer(
     default_graphs: tuple[str, ...] = (),
     named_graphs: tuple[str, ...] = (),
     refuse: Refuse | None = None,
+    finish: Finish | None = None,
 ) -> Answer | Response:
     """Run ``text`` as the request asks; an error Response (made by ``refuse``) when it cannot
     or must not.
 
     The representation is ``negotiate``'s choice for the query's form, with the path's
     ``suffix`` and the POSTed ``form`` (whose format parameters count as the query
-    string's).
+    string's). A worker's answer with status 200 is ``finish``ed before it is kept and served.
     """
     settings = site.settings
     refuse = refuse or site_refusal(site)
@@ -171,7 +210,7 @@ async def answer(
             413,
             f"The query is longer than {settings.max_query_bytes} bytes (setting max_query_bytes).",
         )
-    verdict = judge(text, settings.service_allowlist, max_depth=settings.max_query_nesting_levels)
+    verdict = _verdict_on(text, site)
     refused = await _refusal(request, site, verdict, refuse)
     if refused is not None:
         return refused
@@ -205,8 +244,11 @@ async def answer(
         check_only=verdict.check_only,
         context=written.context,
     )
+    cache = result_cache(site) if verdict.lane == "sealed" else None
+    release_id = site.release.release_id
+    variant = finish.tag if finish is not None else ""
     client = request.client.host if request.client else ""
-    with site.client_slots.taken(client) as taken:
+    with site.client_slots.taken(client) as taken:  # a kept answer counts as a query too
         if not taken:
             return refuse(
                 request,
@@ -215,9 +257,16 @@ async def answer(
                 "(setting max_client_queries); wait for one to finish.",
                 headers={"Retry-After": "1"},
             )
-        outcome = await _run(request, site, job, verdict, refuse)
-    if isinstance(outcome, Response):
-        return outcome
+        kept = cache.get(release_id, job, variant) if cache is not None else None
+        ran = kept or await _run(request, site, job, verdict, refuse)
+    if isinstance(ran, Response):
+        return ran
+    outcome = ran
+    if kept is None:
+        if finish is not None and outcome.status == 200:
+            outcome = finish.apply(outcome)
+        if cache is not None:
+            cache.put(release_id, job, outcome, variant)
     if outcome.status != 200:
         return refuse(
             request,
@@ -230,6 +279,16 @@ async def answer(
     if offer is HTML:
         result.table = await run_in_threadpool(result_table, site, outcome, language(request))
     return result
+
+
+def result_cache(site: Site) -> ResultCache:
+    """The site's cache of worker answers, made on first use (``query_cache_bytes``)."""
+    key = ("result-cache",)
+    cache = site.memo.get(key)
+    if not isinstance(cache, ResultCache):
+        cache = ResultCache(site.settings.query_cache_bytes)
+        site.memo[key] = cache
+    return cache
 
 
 async def _refusal(
@@ -338,10 +397,9 @@ def result_table(site: Site, outcome: Outcome, lang: str) -> ResultTable:
 
 
 def raw_response(site: Site, request: Request, result: Answer) -> Response:
-    """A non-HTML answer as sent: cacheable for GET, never for POST; negotiated either way."""
-    headers = (
-        site.cache_headers()
-        if request.method in ("GET", "HEAD")
-        else {"Cache-Control": "no-store", "Vary": "Accept"}
-    )
+    """A non-HTML answer as sent: cacheable for GET, with an ETag (304 when the client holds
+    it), never for POST; negotiated either way."""
+    if request.method in ("GET", "HEAD"):
+        return site.representation(request, result.outcome.body, result.content_type)
+    headers = {"Cache-Control": "no-store", "Vary": "Accept"}
     return Response(result.outcome.body, media_type=result.content_type, headers=headers)

@@ -71,6 +71,13 @@ class Settings:
         "Bytes a query result may take once serialised; a larger one is stopped while it is "
         "read and the client gets 422. 0 turns the limit off.",
     )
+    query_cache_bytes: int = _tunable(
+        64_000_000,
+        "Bytes of query answers (from /sparql and /queries/) kept in memory and given again "
+        "without a worker, least recently used dropped first; only answers a sealed worker "
+        "gave within every limit are kept, never a SERVICE call's or one that uses RAND, NOW, "
+        "UUID, STRUUID or BNODE, and a new release starts afresh. 0 runs every query.",
+    )
     max_client_queries: int = _tunable(
         4,
         "Queries one client (peer address) may have running or waiting at once; one more gets "
