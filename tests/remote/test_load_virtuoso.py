@@ -6,16 +6,14 @@ can share a developer's running instance without touching the graphs in it.
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -28,7 +26,6 @@ from pilotkg.build import pipeline
 from pilotkg.cli import main
 from pilotkg.queries import Catalogue
 from pilotkg.release import read_release
-from pilotkg.remote.bulk import BulkLoader
 from pilotkg.remote.client import (
     Credentials,
     Endpoints,
@@ -619,131 +616,3 @@ def test_clean_staging_on_virtuoso_removes_only_abandoned_graphs_of_its_own(
     finally:
         for name in [abandoned, *kept]:
             direct.update(f"DROP SILENT GRAPH <{name}>", what="DROP")
-
-
-# ---------------------------------------------------------------------- Virtuoso's bulk loader
-
-
-def isql_text(virtuoso: Virtuoso, statement: str) -> str:
-    done = subprocess.run(
-        ["isql-vt", f"127.0.0.1:{virtuoso.isql_port}", virtuoso.user, virtuoso.password,
-         f"exec={statement}"],
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    return done.stdout
-
-
-@pytest.fixture(scope="session")
-def bulk_dir(virtuoso: Virtuoso) -> Path:
-    """A folder of the test Virtuoso's DirsAllowed that this process may write into."""
-    text = isql_text(
-        virtuoso, "select cfg_item_value(virtuoso_ini_path(), 'Parameters', 'DirsAllowed');"
-    )
-    line = next(ln for ln in text.splitlines() if "DirsAllowed" not in ln and "," in ln)
-    for entry in reversed([part.strip() for part in line.split(",")]):
-        folder = Path(entry)
-        if folder.is_absolute() and folder.is_dir() and os.access(folder, os.W_OK):
-            return folder
-    pytest.fail(f"the test Virtuoso's DirsAllowed ({line.strip()}) has no folder to write into")
-
-
-def bulk_of(virtuoso: Virtuoso, folder: Path) -> BulkLoader:
-    credentials = Credentials(virtuoso.user, virtuoso.password)
-    return BulkLoader(f"127.0.0.1:{virtuoso.isql_port}", folder, credentials)
-
-
-class BadLineLoader(BulkLoader):
-    """Writes one line Virtuoso's parser refuses at the end of the last file, as a release
-    written by another tool might hold."""
-
-    def write_files(self, run: Path, triples: Sequence[ox.Triple]) -> list[Path]:
-        files = super().write_files(run, triples)
-        with files[-1].open("a", encoding="utf-8") as out:
-            out.write('<https://w3id.org/pilotkg/id/zone/bad> <urn:p> "unterminated .\n')
-        return files
-
-
-def leftovers(folder: Path) -> list[Path]:
-    return sorted(folder.glob("pilotkg-bulk-*"))
-
-
-def test_a_bulk_load_is_counted_and_swapped(
-    virtuoso: Virtuoso, graph: str, fixture_release: Path, bulk_dir: Path
-) -> None:
-    store = make_store(virtuoso)
-    load_triples(store, synthetic(40, tag="old"), graph=graph)
-    triples = read_release(fixture_release)
-    summary = load_triples(store, triples, graph=graph, bulk=bulk_of(virtuoso, bulk_dir))
-    assert (summary.method, summary.swap) == ("Virtuoso bulk loader", "MOVE")
-    assert summary.triples == len(triples) == store.count(graph)
-    assert graph_triples(store, graph) == triples  # every literal as the Graph Store path keeps it
-    assert staging_graphs(store) == []
-    assert leftovers(bulk_dir) == []
-
-
-def test_a_bulk_load_with_a_bad_line_keeps_the_old_graph_and_no_staging_graph(
-    virtuoso: Virtuoso, graph: str, bulk_dir: Path
-) -> None:
-    store = make_store(virtuoso)
-    old = synthetic(40, tag="old")
-    load_triples(store, old, graph=graph)
-    good = bulk_of(virtuoso, bulk_dir)
-    loader = BadLineLoader(good.isql, good.folder, good.credentials)
-    with pytest.raises(RemoteStoreError, match=r"failed on the file part-1\.nt: .*line \d+"):
-        load_triples(store, synthetic(600, tag="new"), graph=graph, bulk=loader)
-    assert graph_triples(store, graph) == old
-    assert staging_graphs(store) == []
-    assert leftovers(bulk_dir) == []
-
-
-def test_the_bulk_path_loads_what_the_graph_store_path_loads(
-    virtuoso: Virtuoso, graph: str, fixture_release: Path, bulk_dir: Path
-) -> None:
-    store = make_store(virtuoso)
-    triples = read_release(fixture_release) | synthetic(3000, tag="both")
-    other = f"{graph}-graph-store"
-    try:
-        by_bulk = load_triples(store, triples, graph=graph, bulk=bulk_of(virtuoso, bulk_dir))
-        by_protocol = load_triples(store, triples, graph=other)
-        assert by_bulk.triples == by_protocol.triples == store.count(graph) == store.count(other)
-        assert len(triples) == by_bulk.triples
-    finally:
-        store.update(f"DROP SILENT GRAPH <{other}>", what="DROP")
-
-
-def test_bulk_load_from_the_command_line(
-    virtuoso: Virtuoso, graph: str, fixture_release: Path, bulk_dir: Path
-) -> None:
-    code, output = run_load(
-        virtuoso, "--bulk-dir", str(bulk_dir), "--isql", f"127.0.0.1:{virtuoso.isql_port}",
-        "--graph", graph, "--release", str(fixture_release), password=virtuoso.password,
-    )  # fmt: skip
-    assert code == 0, output
-    assert f"loaded {len(read_release(fixture_release))} triples into <{graph}>" in output
-    assert "Virtuoso bulk loader, replaced by MOVE" in output
-
-
-@pytest.fixture
-def forbidden_dir() -> Iterator[Path]:
-    """A folder outside the test Virtuoso's DirsAllowed (it may read its temporary folder,
-    /tmp, whatever DirsAllowed says)."""
-    with tempfile.TemporaryDirectory(dir="/var/tmp", prefix="pilotkg-test-") as folder:
-        yield Path(folder)
-
-
-def test_a_bulk_dir_outside_dirs_allowed_names_the_setting(
-    virtuoso: Virtuoso, graph: str, fixture_release: Path, forbidden_dir: Path
-) -> None:
-    store = make_store(virtuoso)
-    old = synthetic(20, tag="old")
-    load_triples(store, old, graph=graph)
-    code, output = run_load(
-        virtuoso, "--bulk-dir", str(forbidden_dir), "--isql", f"127.0.0.1:{virtuoso.isql_port}",
-        "--graph", graph, "--release", str(fixture_release), password=virtuoso.password,
-    )  # fmt: skip
-    assert code == 2, output
-    assert f"Virtuoso may not read {forbidden_dir}: add that folder to DirsAllowed" in output
-    assert leftovers(forbidden_dir) == []
-    assert "Traceback" not in output and len(output.strip().splitlines()) == 1
-    assert graph_triples(store, graph) == old
-    assert staging_graphs(store) == []
