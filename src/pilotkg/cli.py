@@ -229,7 +229,10 @@ main.add_command(
     serve_command(
         lambda source_dir, out_dir, skip: pipeline.ensure_release(
             source_dir, out_dir, skip=skip, progress=progress
-        )
+        ),
+        lambda source_dir, out_dir, skip: pipeline.build(
+            source_dir, out_dir, skip=skip, progress=progress
+        ),
     )
 )
 

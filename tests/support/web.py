@@ -137,9 +137,14 @@ class Listener:
 
 class LiveServer:
     """``pilotkg serve`` in a subprocess on 127.0.0.1, with the test settings and ``extra`` ones,
-    serving the fixture release or the one built in ``source``."""
+    serving the fixture release or the one built in ``source``; ``args`` are more options."""
 
-    def __init__(self, extra: tuple[tuple[str, str], ...] = (), source: Path | None = None) -> None:
+    def __init__(
+        self,
+        extra: tuple[tuple[str, str], ...] = (),
+        source: Path | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix="pilotkg-serve-", suffix=".log")[1])
@@ -158,6 +163,7 @@ class LiveServer:
             "--port",
             str(self.port),
             *settings,
+            *args,
         ]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

@@ -40,6 +40,7 @@ from .security import SecurityHeaders, inline_style_hashes, security_headers
 from .settings import Settings
 from .site import Site, language, site_of
 from .stores import open_stores
+from .swap import BuildStatus
 from .versions import Releases
 from .workers import QueryPool
 
@@ -92,9 +93,13 @@ def _version(knowledge: Knowledge) -> str:
     return values[0].value if values and isinstance(values[0], ox.Literal) else "unversioned"
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The app serving the release in ``settings.release_dir``; query workers start with its lifespan."""
-    release = Release.open(settings.release_dir)
+def create_app(
+    settings: Settings, *, release: Release | None = None, status: BuildStatus | None = None
+) -> Starlette:
+    """The app serving the release in ``settings.release_dir`` (or ``release``, a copy of it
+    that ``serve --watch`` keeps while the app serves); query workers start with its lifespan.
+    ``status`` is the rebuild outcome its pages show, shared by the apps a watch swaps in."""
+    release = release or Release.open(settings.release_dir)
     stores = open_stores(release, settings.store_dir)
     knowledge = Knowledge(stores.main)
     site = Site(
@@ -105,6 +110,7 @@ def create_app(settings: Settings) -> Starlette:
         catalogue=Catalogue(SourceTree(settings.source_dir).query_dir),
         version=_version(knowledge),
         client_slots=ClientSlots(settings.max_client_queries),
+        status=status or BuildStatus(),
     )
     discovery.install(site)
     handlers = {HTTPException: _http_error, Exception: _unexpected}

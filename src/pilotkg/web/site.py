@@ -40,6 +40,7 @@ from .negotiate import HTML, Page, negotiate
 from .security import HOST_REFLECTED, Yasgui, yasgui_assets
 from .settings import Settings
 from .stores import Stores
+from .swap import BuildStatus
 from .workers import QueryPool
 
 TEXT = Page("text", "txt", ("text/plain",))
@@ -88,6 +89,8 @@ class Site:
     localized: dict[str, jinja2.Environment] = field(default_factory=_environments)
     pool: QueryPool | None = None
     client_slots: ClientSlots = field(default_factory=lambda: ClientSlots(0))
+    #: The last rebuild's outcome under ``serve --watch``; a failure is a banner on every page.
+    status: BuildStatus = field(default_factory=BuildStatus)
     memo: dict[tuple[str, ...], object] = field(default_factory=dict)
     _pages: OrderedDict[tuple[str, ...], tuple[bytes, str]] = field(default_factory=OrderedDict)
 
@@ -170,6 +173,7 @@ class Site:
                 version=self.version,
                 settings=self.settings,
                 yasgui=self.yasgui,
+                build_failure=self.status.failure,
                 **context,
             )
         )
@@ -192,13 +196,20 @@ class Site:
         right until the server stops; busy pages are not rendered again for every
         request (up to ``page_cache_entries`` of them, least recently used dropped).
         The key holds only what ``make`` may read: the path, the media type, the language
-        (``?lang=`` or Accept-Language) and the root. The query string is not in it, so
+        (``?lang=`` or Accept-Language), the root and the failed rebuild's banner, if any. The query string is not in it, so
         ``?x=1``, ``?x=2`` … find the same entry rather than each filling the cache; a
         representation that depends on another parameter must not be remembered. One
         built from the Host header (``origin``) is not kept, since it is not the same for all.
         """
         limit = self.settings.page_cache_entries
-        key = (kind, self.root(request), request.url.path, media_type, language(request))
+        key = (
+            kind,
+            self.root(request),
+            request.url.path,
+            media_type,
+            language(request),
+            self.status.failure or "",
+        )
         entry = self._pages.get(key)
         if entry is None:
             request.scope[REMEMBERED] = True

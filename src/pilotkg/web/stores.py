@@ -66,19 +66,25 @@ def _load_on_disk(release: Release, path: Path) -> None:
     (path / _STORE_MARK).write_text(release.release_id, encoding="ascii")
 
 
+def ensure_on_disk(release: Release, store_dir: Path) -> None:
+    """Make ``store_dir`` an on-disk store of the release, loading it only when it holds
+    another release (or nothing); every process that serves it then opens it read-only."""
+    mark = store_dir / _STORE_MARK
+    if mark.is_file() and mark.read_text(encoding="ascii") == release.release_id:
+        return
+    if store_dir.exists() and not mark.is_file() and any(store_dir.iterdir()):
+        raise UsageError(
+            f"--store {store_dir}: the folder is not empty and holds no pilotkg store; "
+            "choose an empty or new folder"
+        )
+    _load_on_disk(release, store_dir)
+
+
 def open_stores(release: Release, store_dir: Path | None) -> Stores:
     """Stores holding the release: on disk at ``store_dir`` (reloaded only when the
     release changed), else in memory (the workers' on-disk copy is made by ``worker_path``)."""
     if store_dir is not None:
-        mark = store_dir / _STORE_MARK
-        current = mark.is_file() and mark.read_text(encoding="ascii") == release.release_id
-        if not current:
-            if store_dir.exists() and not mark.is_file() and any(store_dir.iterdir()):
-                raise UsageError(
-                    f"--store {store_dir}: the folder is not empty and holds no pilotkg store; "
-                    "choose an empty or new folder"
-                )
-            _load_on_disk(release, store_dir)
+        ensure_on_disk(release, store_dir)
         return Stores(ox.Store.read_only(str(store_dir)), release, store_dir)
     main = ox.Store()
     main.bulk_load(path=str(release.root / DUMP), format=ox.RdfFormat.TURTLE)

@@ -140,6 +140,7 @@ class Frozen:
             templates=latest.templates,
             localized=latest.localized,
             client_slots=latest.client_slots,
+            status=latest.status,
         )
         app = Starlette(
             routes=[
