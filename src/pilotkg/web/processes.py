@@ -17,14 +17,14 @@ connections may land on any of them.
 
 The parent only supervises: Ctrl-C or SIGTERM stops every child (SIGTERM, then SIGKILL
 past a bound) and removes the temporary store; a child that dies is replaced; and each
-child asks the kernel to send it SIGTERM when the parent dies, however it dies, so no
-child outlives the command.
+child asks the kernel to kill it (SIGKILL) when the parent dies, however it dies, so no
+child outlives the command (a SIGTERM then could leave a child waiting in its graceful
+shutdown for good; a read-only store has nothing to lose).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import logging
 import math
@@ -43,6 +43,7 @@ from types import FrameType
 
 from ..errors import PilotkgError, UsageError
 from ..release import Release
+from .lifeline import die_with_parent
 from .settings import Settings
 from .stores import ensure_on_disk
 
@@ -51,8 +52,6 @@ log = logging.getLogger("pilotkg.web")
 #: How long a child may take to open the store and start its workers, and to stop.
 START_S = 120.0
 STOP_S = 15.0
-#: ``prctl`` option: the signal the kernel sends a process when its parent ends (Linux).
-_PR_SET_PDEATHSIG = 1
 
 
 def child_settings(settings: Settings, processes: int, store_dir: Path) -> Settings:
@@ -83,20 +82,11 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask the kernel for SIGTERM when the parent ends; end now if it already has."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent:
-        os._exit(0)
-
-
 def _child(
     settings: Settings, release: Release, sock: socket.socket, ready: Event, parent: int
 ) -> None:
     """One server process: the app over the shared store, uvicorn on the shared socket."""
-    _die_with_parent(parent)
+    die_with_parent(parent, signal.SIGKILL)
     import uvicorn
 
     from .app import create_app

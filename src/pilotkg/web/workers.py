@@ -51,6 +51,7 @@ from ..jsonld import Context
 from ..namespaces import BASE, PREFIXES
 from ..queries import dataset_graphs
 from . import sandbox
+from .lifeline import die_with_parent
 
 log = logging.getLogger("pilotkg.web")
 #: The base IRI of a query with no BASE. SPARQL resolves relative IRIs against the query's
@@ -255,6 +256,7 @@ class WorkerSpec:
 def _worker_main(spec: WorkerSpec, connection: multiprocessing.connection.Connection) -> None:
     """A worker: raise its walls, open the store read-only, say ready, answer jobs until
     the pipe closes. Jobs run on a deep-stack thread (see ``sandbox``)."""
+    die_with_parent(os.getppid(), signal.SIGKILL)  # a killed server leaves no worker behind
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops workers itself
     sealed = sandbox.seal_network() if spec.sealed else False
     store = ox.Store.read_only(spec.store_path)
