@@ -194,6 +194,28 @@ class Knowledge:
             if isinstance(q.subject, ox.NamedNode)
         ]
 
+    def regions_above(self, region: str) -> list[str]:
+        """``region`` and every region it is ``pilot:partOf`` at any depth, nearest first
+        (breadth first: a county, its city, its province, the country). The one walk up the
+        region tree that the map, the charts, the reader and reconciliation share."""
+        found = [region]
+        for here in found:  # a list may grow while it is walked: breadth first
+            for parent in self.objects(here, PILOT + "partOf"):
+                if isinstance(parent, ox.NamedNode) and parent.value not in found:
+                    found.append(parent.value)
+        return found
+
+    def regions_within(self, region: str) -> set[str]:
+        """``region`` and every region ``pilot:partOf`` it at any depth: the walk down."""
+        found = {region}
+        todo = [region]
+        while todo:
+            for inner in self.subjects(PILOT + "partOf", todo.pop()):
+                if inner not in found:
+                    found.add(inner)
+                    todo.append(inner)
+        return found
+
     def types_of(self, iri: str) -> list[str]:
         return [o.value for o in self.objects(iri, RDF + "type") if isinstance(o, ox.NamedNode)]
 

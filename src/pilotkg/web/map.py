@@ -16,14 +16,13 @@ The map is framed on the places (China's east), not on the whole country.
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass, field
 
 from ..namespaces import PILOT
 from .geography import Outlines, Province, outlines
 from .i18n import translator
 from .knowledge import Knowledge, TermView
-from .pictures import Designation, level, parents, provinces_above, text_width
+from .pictures import Designation, level, provinces_above, text_width
 
 #: Font sizes are those the template's <style> sets (a <style> is static text, allowed by its
 #: hash: security.inline_style_hashes), so the layout here measures what the browser draws.
@@ -106,12 +105,9 @@ def locate(
 ) -> tuple[str, str] | None:
     """The region drawn for ``region`` (itself or the nearest region above it that the
     boundary data has) and its key in ``places``; None above a province."""
-    queue, seen = deque([region]), set()
-    while queue:
-        here = queue.popleft()
-        if here in seen or level(knowledge, here) == PILOT + "Country":
+    for here in knowledge.regions_above(region):
+        if level(knowledge, here) == PILOT + "Country":
             continue
-        seen.add(here)
         name = knowledge.labels.get(here, {}).get("zh")
         if name:
             provinces = provinces_above(knowledge, here)
@@ -123,7 +119,6 @@ def locate(
             for key in keys:
                 if key in places:
                     return here, key
-        queue.extend(parents(knowledge, here))
     return None
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from collections import deque
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -102,30 +101,17 @@ class Designation:
 def provinces_above(knowledge: Knowledge, region: str) -> list[str]:
     """The provincial-level regions that are ``region`` or that it is ``pilot:partOf``, at any
     depth (a city's province; a county's, through its city)."""
-    found, seen, queue = [], set(), deque([region])
-    while queue:
-        here = queue.popleft()
-        if here in seen:
-            continue
-        seen.add(here)
-        if level(knowledge, here) == PILOT + "ProvincialLevel":
-            found.append(here)
-        else:
-            queue.extend(parents(knowledge, here))
-    return sorted(found)
+    return sorted(
+        here
+        for here in knowledge.regions_above(region)
+        if level(knowledge, here) == PILOT + "ProvincialLevel"
+    )
 
 
 def level(knowledge: Knowledge, region: str) -> str:
     """The region's ``pilot:administrativeLevel`` IRI, or ''."""
     levels = knowledge.objects(region, PILOT + "administrativeLevel")
     return levels[0].value if levels else ""
-
-
-def parents(knowledge: Knowledge, region: str) -> list[str]:
-    """The regions ``region`` is directly ``pilot:partOf``."""
-    return [
-        o.value for o in knowledge.objects(region, PILOT + "partOf") if isinstance(o, ox.NamedNode)
-    ]
 
 
 def _steps(knowledge: Knowledge, iri: str, lang: str) -> list[Step]:

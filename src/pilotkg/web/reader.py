@@ -33,7 +33,6 @@ INFOBOXES = Path(__file__).with_name("infoboxes.toml")
 #: At most this many things of one kind are listed on a region's page (all are counted).
 MEMBER_LIMIT = 200
 DATE = PILOT + "date"
-PART_OF = PILOT + "partOf"
 LOCATED_IN = PILOT + "locatedIn"
 CONCERNS_REGION = PILOT + "concernsRegion"
 DOCUMENT_NUMBER = PILOT + "documentNumber"
@@ -256,18 +255,6 @@ def _amounts(knowledge: Knowledge, description: Description, lang: str) -> Descr
     return replace(description, facts=[shown(group) for group in description.facts])
 
 
-def regions_within(knowledge: Knowledge, region: str) -> set[str]:
-    """``region`` and every region pilot:partOf it at any depth."""
-    found = {region}
-    todo = [region]
-    while todo:
-        for inner in knowledge.subjects(PART_OF, todo.pop()):
-            if inner not in found:
-                found.add(inner)
-                todo.append(inner)
-    return found
-
-
 def _neighbours(
     knowledge: Knowledge, iri: str, types: set[str], lang: str
 ) -> tuple[TermView, list[Group]] | None:
@@ -294,7 +281,7 @@ def _located(knowledge: Knowledge, region: str, *predicates: str) -> set[str]:
     """The things located in (or by ``predicates`` tied to) ``region`` or a region inside it."""
     return {
         thing
-        for where in regions_within(knowledge, region)
+        for where in knowledge.regions_within(region)
         for predicate in predicates or (LOCATED_IN,)
         for thing in knowledge.subjects(predicate, where)
     }

@@ -229,14 +229,13 @@ def compared(knowledge: Knowledge, iri: str, prop: Property) -> list[Term]:
     found = values(knowledge, iri, prop)
     if prop.id != "region":
         return found
-    above: list[Term] = []
-    todo = [v.value for v in found if isinstance(v, ox.NamedNode)]
-    while todo:
-        for parent in knowledge.objects(todo.pop(), PILOT + "partOf"):
-            if isinstance(parent, ox.NamedNode) and parent not in found + above:
-                above.append(parent)
-                todo.append(parent.value)
-    return found + above
+    above = [
+        ox.NamedNode(region)
+        for value in found
+        if isinstance(value, ox.NamedNode)
+        for region in knowledge.regions_above(value.value)
+    ]
+    return list(dict.fromkeys([*found, *above]))
 
 
 def _places(knowledge: Knowledge, iri: str) -> list[Term]:
