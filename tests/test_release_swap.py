@@ -26,6 +26,7 @@ from pilotkg.build import pipeline
 from pilotkg.cli import main
 from pilotkg.release import (
     LINK_PREFIX,
+    MEMO_FOLDER,
     RETIRE_PREFIX,
     STAGING_PREFIX,
     Release,
@@ -75,11 +76,15 @@ def releases_folder(out: Path) -> Path:
 
 
 def assert_tidy(out: Path) -> None:
-    """Only ``out`` and its releases folder beside it; in that folder the lock and one release."""
+    """Only ``out`` and its releases folder beside it; in that folder the lock, one release and
+    (after a build) the build memo."""
     assert beside(out) == {out.name, releases_folder(out).name}
     current = out.readlink()
     assert current.parent.name == releases_folder(out).name
-    assert {p.name for p in releases_folder(out).iterdir()} == {".lock", current.name}
+    assert {p.name for p in releases_folder(out).iterdir()} - {MEMO_FOLDER} == {
+        ".lock",
+        current.name,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -327,7 +332,7 @@ def test_a_failed_check_after_a_kill_leaves_the_old_release_and_no_staging(
     assert "region/atlantis" in result.stderr
     assert complete_release(out) == files_of(_old(two_releases))
     assert beside(out) == {"dist", ".dist.releases", "broken"}
-    assert {p.name for p in releases_folder(out).iterdir()} == {".lock", OLD_ID}
+    assert {p.name for p in releases_folder(out).iterdir()} - {MEMO_FOLDER} == {".lock", OLD_ID}
 
 
 def test_an_out_folder_that_holds_no_release_is_refused(two_releases: Path, tmp_path: Path) -> None:

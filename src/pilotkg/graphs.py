@@ -2,15 +2,19 @@
 
 pyoxigraph parses, stores and serialises; rdflib is needed only where a library
 speaks nothing else (pyshacl). The bridge is N-Triples, which both read and
-write losslessly.
+write losslessly. rdflib is imported only when a bridge is crossed: its import
+is a large part of a short command's start-up, and most commands never need it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-import rdflib
+
+if TYPE_CHECKING:
+    import rdflib
 
 #: Any RDF term pyoxigraph hands back (its typing stubs name no such union).
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -39,6 +43,8 @@ def sorted_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
 
 def to_rdflib(triples: Iterable[ox.Triple] | ox.Store) -> rdflib.Graph:
     """An rdflib Graph holding the same triples (those of a store's default graph)."""
+    import rdflib
+
     graph = rdflib.Graph()
     if isinstance(triples, ox.Store):
         data = triples.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())

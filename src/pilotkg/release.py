@@ -170,6 +170,7 @@ STAGING_PREFIX = ".staging-"  # a release being written (or written, not yet pub
 LINK_PREFIX = ".link-"  # a symlink to a release, about to replace the release path
 RETIRE_PREFIX = ".retire-"  # a marker: the release it names is superseded and is deleted
 LOCK_FILE = ".lock"
+MEMO_FOLDER = ".memo"  # what slow build steps made, by the hash of their input (build/memo.py)
 #: A release's folder name: when it was built (UTC) and a random part.
 RELEASE_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
 #: What ``tempfile.mkdtemp`` made beside the release path before releases had a folder.
@@ -352,6 +353,11 @@ def publish(release: ReleasePath, staging: Path, release_id: str) -> None:
     if old is not None and old != release_id:
         _remove(folder / old)
         (folder / f"{RETIRE_PREFIX}{old}").unlink(missing_ok=True)
+
+
+def memo_folder(staging: Path) -> Path:
+    """The build memo of the releases folder a release is staged in (``staged_release``)."""
+    return staging.parent / MEMO_FOLDER
 
 
 @contextmanager

@@ -44,16 +44,9 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
-import rdflib
-from pyshacl import validate as pyshacl_validate
-from rdflib.namespace import RDF as RDFNS
-from rdflib.namespace import SH as SHNS
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from ..errors import UsageError
 from ..graphs import to_rdflib, to_store
@@ -61,7 +54,11 @@ from ..namespaces import DCTERMS, ID, PREFIXES, PROV
 from ..queries import read_query_text
 from ..sources import Sources, require_shapes
 from . import reasoning
+from .memo import Memo
 from .report import CheckReport, Finding
+
+if TYPE_CHECKING:  # both engines give rdflib graphs; each imports it when it runs
+    import rdflib
 
 #: The SHACL engines ``run_checks`` can use, by name.
 SHACL_ENGINES = ("turbo", "pyshacl")
@@ -70,15 +67,21 @@ SHACL_ENGINE_VARIABLE = "PILOTKG_SHACL_ENGINE"
 
 
 def _nt(term: rdflib.term.Node | None) -> str:
+    from rdflib import BNode
+
     if term is None:
         return ""
-    if isinstance(term, rdflib.BNode):
+    if isinstance(term, BNode):
         return f"_:{term}"
     return str(term.n3())
 
 
 def shacl_findings(results: rdflib.Graph) -> list[Finding]:
     """The findings of a SHACL validation report graph (pyshacl's or pyshacl-turbo's)."""
+    from rdflib import BNode
+    from rdflib.namespace import RDF as RDFNS
+    from rdflib.namespace import SH as SHNS
+
     findings = []
     for result in results.subjects(RDFNS.type, SHNS.ValidationResult):
         severity = results.value(result, SHNS.resultSeverity)
@@ -88,7 +91,7 @@ def shacl_findings(results: rdflib.Graph) -> list[Finding]:
             Finding(
                 check="shacl",
                 focus_node=_nt(results.value(result, SHNS.focusNode)),
-                path="" if isinstance(path, rdflib.BNode) else _nt(path),
+                path="" if isinstance(path, BNode) else _nt(path),
                 value=_nt(results.value(result, SHNS.value)),
                 message="; ".join(messages) or "violates a SHACL shape",
                 severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",  # type: ignore[arg-type]
@@ -116,6 +119,10 @@ def _prepared_sparql_queries() -> Iterator[None]:
     keyed by text, base and namespaces, and kept between validations. The
     patch is undone on exit, also on error.
     """
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.processor import SPARQLProcessor
+
     original = SPARQLProcessor.query
 
     def query(
@@ -154,6 +161,9 @@ def validate_shacl(
     inference is run on the data itself, because the published graph must hold
     its types explicitly (the store does no reasoning).
     """
+    import rdflib
+    from pyshacl import validate as pyshacl_validate  # the reference engine, seldom run
+
     with _prepared_sparql_queries():
         _conforms, results, _text = pyshacl_validate(
             data,
@@ -186,6 +196,7 @@ def validate_shacl_turbo(data: ox.Store, shapes: list[ox.Triple]) -> list[Findin
     ``tests/build/test_shacl_engines.py`` catches any drift from pyshacl.
     """
     # native; imported only when used
+    import rdflib
     from pyshacl_turbo import compile_shapes
     from pyshacl_turbo.rdf import Input
 
@@ -345,14 +356,16 @@ class RunningChecks:
     which takes the place of the old release only once every check has passed.
     """
 
-    def __init__(self, sources: Sources, *, skip: Iterable[str] = ()) -> None:
+    def __init__(
+        self, sources: Sources, *, skip: Iterable[str] = (), memo: Memo | None = None
+    ) -> None:
         skipped = set(skip)
         if "shacl" not in skipped:
             require_shapes(sources)
         engine = shacl_engine()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pilotkg-check")
         background: dict[str, Check] = {
-            "owl": lambda: reasoning.check_consistency(sources.ontology, sources.data),
+            "owl": lambda: reasoning.check_consistency(sources.ontology, sources.data, memo=memo),
             "shacl": lambda: check_shacl(sources.store, sources.shapes, engine=engine),
         }
         self._background = {
@@ -383,10 +396,13 @@ class RunningChecks:
         return report
 
 
-def start_checks(sources: Sources, *, skip: Iterable[str] = ()) -> RunningChecks:
-    """Start every check on parsed sources; ``skip`` names checks to leave out (e.g. ``owl``).
-    SourceError, before anything starts, when SHACL is to run with no shapes to check."""
-    return RunningChecks(sources, skip=skip)
+def start_checks(
+    sources: Sources, *, skip: Iterable[str] = (), memo: Memo | None = None
+) -> RunningChecks:
+    """Start every check on parsed sources; ``skip`` names checks to leave out (e.g. ``owl``),
+    ``memo`` is the build memo (``memo.py``). SourceError, before anything starts, when SHACL
+    is to run with no shapes to check."""
+    return RunningChecks(sources, skip=skip, memo=memo)
 
 
 def run_checks(sources: Sources, *, skip: Iterable[str] = ()) -> CheckReport:

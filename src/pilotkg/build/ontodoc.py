@@ -15,7 +15,10 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
+
+from .memo import Memo, digest
 
 
 def _html_of(path: Path) -> str:
@@ -37,10 +40,18 @@ def ontology_html(ontology_ttl: bytes) -> str:
 
 
 @contextmanager
-def ontology_html_process(ontology_ttl: bytes) -> Iterator[Callable[[], bytes]]:
+def ontology_html_process(
+    ontology_ttl: bytes, memo: Memo | None = None
+) -> Iterator[Callable[[], bytes]]:
     """While open, ``ontology_html`` runs in a process of its own; the call yielded waits
     for its UTF-8 bytes (RuntimeError with pyLODE's message when it failed). The process
-    is stopped when the block is left early, on error too."""
+    is stopped when the block is left early, on error too. With a ``memo``, the HTML the
+    same pyLODE made of the same ontology is given back and no process starts."""
+    key = digest(f"pyLODE {version('pylode')}".encode(), ontology_ttl)
+    known = memo.get("ontodoc", key) if memo is not None else None
+    if known is not None:
+        yield lambda: known
+        return
     with tempfile.TemporaryDirectory(prefix="pilotkg-doc-") as folder:
         path = Path(folder) / "input.ttl"
         path.write_bytes(ontology_ttl)
@@ -54,6 +65,8 @@ def ontology_html_process(ontology_ttl: bytes) -> Iterator[Callable[[], bytes]]:
             html, errors = process.communicate()
             if process.returncode != 0:
                 raise RuntimeError(f"pyLODE failed: {errors.decode('utf-8', 'replace')[-2000:]}")
+            if memo is not None:
+                memo.put("ontodoc", key, html)
             return html
 
         try:

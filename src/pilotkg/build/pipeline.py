@@ -11,9 +11,10 @@ import pyoxigraph as ox
 
 from ..errors import CheckFailed
 from ..namespaces import ONTOLOGY_IRI, OWL
-from ..release import CHECKSUMS, Release, staged_release
+from ..release import CHECKSUMS, Release, memo_folder, staged_release
 from ..sources import SOURCE_PARTS, Sources, load_sources, require_shapes
 from .checks import run_checks, start_checks
+from .memo import Memo
 from .publish import default_base_url, render_release
 from .report import CheckReport
 from .void import class_counts
@@ -96,7 +97,8 @@ def build(
     parsed = time.perf_counter()
     with staged_release(out_dir) as staging:
         progress(f"checking {sources.triples} triples while rendering the release")
-        running = start_checks(sources, skip=skip)
+        memo = Memo(memo_folder(staging))
+        running = start_checks(sources, skip=skip, memo=memo)
         try:
             render_release(
                 sources,
@@ -104,6 +106,7 @@ def build(
                 version=ontology_version(sources),
                 base_url=base_url or default_base_url(),
                 progress=progress,
+                memo=memo,
             )
         except Exception:
             # Sources bad enough to break rendering usually fail a check too, which says more.

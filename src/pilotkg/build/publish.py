@@ -40,6 +40,7 @@ from ..release import (
 from ..sources import Sources
 from ..tables import results_bytes
 from .datapackage import Table, data_package, dataset_sources
+from .memo import Memo
 from .ntsort import write_sorted_ntriples
 from .ontodoc import ontology_html_process
 from .void import Dump, describe_release
@@ -135,13 +136,20 @@ def csv_exports(store: ox.Store, catalogue: Catalogue) -> dict[str, bytes]:
 
 
 def render_release(
-    sources: Sources, folder: Path, *, version: str, base_url: str, progress: Progress
+    sources: Sources,
+    folder: Path,
+    *,
+    version: str,
+    base_url: str,
+    progress: Progress,
+    memo: Memo | None = None,
 ) -> None:
-    """Write every file of the release into ``folder`` (an empty one, from ``staged_release``)."""
+    """Write every file of the release into ``folder`` (an empty one, from ``staged_release``);
+    ``memo``, the build memo, may already hold the ontology's documentation."""
     store = sources.store
     ontology_ttl = serialize(sorted_triples(sources.ontology), GRAPH_FORMATS[0])
     progress("generating ontology documentation (beside the dumps)")
-    with ontology_html_process(ontology_ttl) as documentation:
+    with ontology_html_process(ontology_ttl, memo) as documentation:
         progress(f"serialising {sources.triples} triples")
         dumps = write_dumps(store, folder)
         digests = {dump.filename: dump.sha256 for dump in dumps}

@@ -36,6 +36,7 @@ import pyoxigraph as ox
 from ..errors import UsageError
 from ..namespaces import OWL, RDF, RDFS, XSD
 from ..sources import TripleView
+from .memo import Memo, digest
 from .report import Finding
 
 #: Datatypes of the OWL 2 datatype map (OWL 2 Structural Specification, section 4).
@@ -137,33 +138,33 @@ def hermit_classpath() -> str:
     return os.pathsep.join([str(folder), str(folder / "HermiT.jar")])
 
 
-def check_consistency(ontology: list[ox.Triple], data: Iterable[ox.Triple]) -> list[Finding]:
+def check_consistency(
+    ontology: list[ox.Triple], data: Iterable[ox.Triple], *, memo: Memo | None = None
+) -> list[Finding]:
     """Findings for an inconsistent ontology+data, or for unsatisfiable classes; empty when sound.
 
     HermiT runs as owlready2 runs it (``sync_reasoner_hermit``: classify, print the class
     hierarchy), on the N-Triples file of ``reasoning_input`` directly: owlready2 would first
-    load that file into its own store and write it out again, work that adds nothing.
+    load that file into its own store and write it out again, work that adds nothing. With a
+    ``memo``, a reasoning input HermiT (the same jar) already found sound is
+    not given to it again.
 
     ``data`` is read twice when the abstraction does not apply: pass a list or a
     ``sources.TripleView``, not a one-shot iterator."""
-    projected = reasoning_input(ontology, data)
+    # HermiT reads no Turtle and misreads pyoxigraph's RDF/XML: N-Triples is the safe bridge.
+    projected = ox.serialize(reasoning_input(ontology, data), format=ox.RdfFormat.N_TRIPLES) or b""
+    # The verdict depends on HermiT and on its input as a set of triples (whose order follows
+    # the store's and may change when nothing else does), not on the JVM that runs it.
+    key = digest(HERMIT_MAIN.encode(), _jar_identity(), b"\n".join(sorted(projected.split(b"\n"))))
+    if memo is not None and memo.get("owl", key) is not None:
+        return []
+    command = [java_executable(), *JVM_OPTIONS, "-cp", hermit_classpath(), HERMIT_MAIN]
     with tempfile.TemporaryDirectory(prefix="pilotkg-owl-") as folder:
-        # HermiT reads no Turtle and misreads pyoxigraph's RDF/XML: N-Triples is the safe bridge.
         path = Path(folder) / "projection.nt"
-        path.write_bytes(ox.serialize(projected, format=ox.RdfFormat.N_TRIPLES) or b"")
-        command = [
-            java_executable(),
-            *JVM_OPTIONS,
-            "-cp",
-            hermit_classpath(),
-            HERMIT_MAIN,
-            "-c",
-            "-O",
-            "-D",
-            "-I",
-            path.as_uri(),
-        ]
-        done = subprocess.run(command, capture_output=True, check=False)
+        path.write_bytes(projected)
+        done = subprocess.run(
+            [*command, "-c", "-O", "-D", "-I", path.as_uri()], capture_output=True, check=False
+        )
     output = (done.stdout + done.stderr).decode("utf-8", "replace")
     if done.returncode == 1 and "Inconsistent ontology" in output:
         return [
@@ -176,10 +177,20 @@ def check_consistency(ontology: list[ox.Triple], data: Iterable[ox.Triple]) -> l
         ]
     if done.returncode != 0:
         raise UsageError(f"HermiT stopped (exit {done.returncode}): {output.strip()[-2000:]}")
-    return [
+    findings = [
         Finding("owl", f"<{cls}>", "class is unsatisfiable: no individual can belong to it")
         for cls in unsatisfiable_classes(done.stdout.decode("utf-8", "replace"))
     ]
+    if memo is not None and not findings:
+        memo.put("owl", key, b"consistent\n")
+    return findings
+
+
+def _jar_identity() -> bytes:
+    """The HermiT jar's size and modification time: another owlready2's jar is another key."""
+    jar = Path(hermit_classpath().split(os.pathsep)[-1])
+    stat = jar.stat()
+    return f"{stat.st_size} {stat.st_mtime_ns}".encode()
 
 
 def unsatisfiable_classes(hierarchy: str) -> list[str]:
