@@ -36,7 +36,7 @@ bash scripts/virtuoso.sh install
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-# One pytest-xdist worker per core; tests/conftest.py keeps the Virtuoso, browser, client-matrix,
-# pyshacl-verdict and timing ("slow") tests each in one worker, so that they share their resource and the timing
+# One pytest-xdist worker per core; tests/conftest.py keeps the Virtuoso, browser, client-matrix
+# and timing ("slow") tests each in one worker, so that they share their resource and the timing
 # tests never run beside one another.
 .venv/bin/python -m pytest -n auto --dist loadgroup "$@"

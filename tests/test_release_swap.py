@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +32,7 @@ from pilotkg.release import (
     ReleasePath,
     recover,
 )
+from support.shared import built_once
 
 #: A triple that makes the second release differ from the first, and passes every check.
 NOTE = (
@@ -87,19 +87,23 @@ def assert_tidy(out: Path) -> None:
     }
 
 
-@pytest.fixture(scope="module")
-def two_releases(tmp_path_factory: pytest.TempPathFactory, source_dir: Path) -> Iterator[Path]:
-    """Sources that build the second release (``sources``), and both releases built in full
-    (``old``, ``new``): the reference bytes for every test below."""
-    root = tmp_path_factory.mktemp("two-releases")
+def _build_two_releases(root: Path, source_dir: Path) -> None:
     sources = root / "sources"
     for part in ("ontology", "data", "shapes", "queries"):
         shutil.copytree(source_dir / part, sources / part)
     pipeline.build(sources, root / "old" / "dist", skip=("owl",))
     (sources / "data" / "zz-note.ttl").write_text(NOTE, encoding="utf-8")
     pipeline.build(sources, root / "new" / "dist", skip=("owl",))
+
+
+@pytest.fixture(scope="module")
+def two_releases(source_dir: Path) -> Path:
+    """Sources that build the second release (``sources``), and both releases built in full
+    (``old``, ``new``): the reference bytes for every test below, which only read them or
+    copy them. Built once per session for every worker (``support.shared``)."""
+    root = built_once("two-releases", lambda root: _build_two_releases(root, source_dir))
     assert files_of(root / "old" / "dist") != files_of(root / "new" / "dist")
-    yield root
+    return root
 
 
 def _sources(two_releases: Path) -> Path:

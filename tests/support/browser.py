@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, Playwright, Route, sync_playwright
 
 from support.paths import PROJECT
 from support.web import LiveServer
@@ -40,16 +40,54 @@ def chromium_path() -> str:
     )
 
 
+class _Chromium:
+    """The one Chromium of this process, launched for the first browser test and kept for the
+    browser tests that follow it, whichever their module.
+
+    Playwright's sync API cannot run two browsers at once in one thread, and while it runs, its
+    event loop counts as running in this thread, so ``asyncio.run`` fails. The browser is
+    therefore stopped once the tests leave it behind: at the end of the module whose next test
+    (in another module) needs no browser, and at the end of the session."""
+
+    def __init__(self) -> None:
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+
+    def get(self) -> Browser:
+        if self._browser is None:
+            self.stop()  # the playwright of a launch that failed
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=chromium_path(),
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+        return self._browser
+
+    def stop(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
+        if self._playwright is not None:
+            self._playwright.stop()
+            self._playwright = None
+
+
+_CHROMIUM = _Chromium()
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One Chromium per module: playwright's sync API cannot run two at once in one thread."""
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=chromium_path(),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield instance
-        instance.close()
+def browser() -> Browser:
+    """The process's Chromium, shared with the browser test modules run next to this one."""
+    return _CHROMIUM.get()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the module's own teardown: stop the browser when the next test is in another
+    module and needs none (a module that uses it keeps it throughout, as before)."""
+    needs = getattr(nextitem, "fixturenames", ())  # a test function's fixtures, all the way down
+    if nextitem is None or (nextitem.path != item.path and "browser" not in needs):
+        _CHROMIUM.stop()
 
 
 @contextmanager

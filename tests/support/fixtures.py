@@ -11,6 +11,7 @@ import pytest
 
 from pilotkg.build import pipeline
 from pilotkg.sources import CHECKOUT_ROOT, Sources, load_sources
+from support.shared import built_once
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +39,9 @@ def source_copy(tmp_path: Path, source_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def release(tmp_path_factory: pytest.TempPathFactory, source_dir: Path) -> Path:
-    """One fully checked release of the real data, built once per test session."""
-    out = tmp_path_factory.mktemp("release") / "dist"
-    pipeline.build(source_dir, out)
-    return out
+def release(source_dir: Path) -> Path:
+    """One fully checked release of the real data, built once per test session for every
+    worker (``support.shared``); the tests only read it."""
+    return (
+        built_once("release", lambda folder: pipeline.build(source_dir, folder / "dist")) / "dist"
+    )

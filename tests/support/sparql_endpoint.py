@@ -59,7 +59,10 @@ class _LoopbackServer:
     def _serve(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # Stopping waits for the serving loop's next poll: 0.5 s by default, at every stop.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     @property

@@ -8,7 +8,6 @@ these helpers are in ``support/web_fixtures.py``.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import functools
 import shutil
@@ -27,6 +26,7 @@ import httpx2
 from pilotkg.build import pipeline
 from pilotkg.web.settings import Settings
 from support.paths import PROJECT, TEST_DATA
+from support.shared import built_once
 
 FIXTURE_DATA = TEST_DATA / "web" / "data"
 SKIP_ALL = ("shacl", "qc", "owl", "links")
@@ -44,31 +44,29 @@ AnyResponse = httpx.Response | httpx2.Response
 RUNAWAY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
 
-@functools.cache
-def built_source() -> Path:
-    """A copy of the fixture source folder with its release built into ``dist/``."""
-    scratch = Path(tempfile.mkdtemp(prefix="pilotkg-web-tests-"))
-    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-    source = scratch / "source"
+def _copy_and_build(source: Path, data: Path) -> None:
+    """The project's ontology/, shapes/ and queries/ with ``data`` as data/, in ``source``,
+    and its release built into ``dist/`` with the checks skipped."""
     for part in ("ontology", "shapes", "queries"):
         shutil.copytree(PROJECT / part, source / part)
-    shutil.copytree(FIXTURE_DATA, source / "data")
+    shutil.copytree(data, source / "data")
     pipeline.build(source, source / "dist", skip=SKIP_ALL)
-    return source
+
+
+@functools.cache
+def built_source() -> Path:
+    """A copy of the fixture source folder with its release built into ``dist/``, built once
+    per session for every worker (``support.shared``): the tests only read it, or copy it."""
+    return built_once("web-fixture", lambda source: _copy_and_build(source, FIXTURE_DATA))
 
 
 @functools.cache
 def built_real_source() -> Path:
     """A copy of the project's own source folder (the real data) with its release built
     (checks skipped: ``pilotkg check`` has tests of its own), for what only the real graph
-    shows: a province with several zones, a policy with its outcomes."""
-    scratch = Path(tempfile.mkdtemp(prefix="pilotkg-real-web-tests-"))
-    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-    source = scratch / "source"
-    for part in ("ontology", "shapes", "queries", "data"):
-        shutil.copytree(PROJECT / part, source / part)
-    pipeline.build(source, source / "dist", skip=SKIP_ALL)
-    return source
+    shows: a province with several zones, a policy with its outcomes. Built once per session
+    for every worker, like ``built_source``."""
+    return built_once("web-real", lambda source: _copy_and_build(source, PROJECT / "data"))
 
 
 def make_settings(**changes: object) -> Settings:
@@ -176,7 +174,7 @@ class LiveServer:
                     return
             except httpx.HTTPError:
                 pass
-            time.sleep(0.2)
+            time.sleep(0.05)  # a refused connection costs nothing; a late start costs the wait
         self.stop()
         raise RuntimeError(f"pilotkg serve did not answer within 60 s:\n{self.log.read_text()}")
 

@@ -82,7 +82,10 @@ class FixtureEndpoint:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_port}/sparql"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # Stopping waits for the serving loop's next poll: 0.5 s by default, at every stop.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def _answer(self, handler: BaseHTTPRequestHandler, path: str, query: str) -> None:
         if path != "/sparql":

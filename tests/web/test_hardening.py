@@ -16,13 +16,12 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
@@ -37,7 +36,8 @@ from pilotkg.web.security import (
 from support.paths import PROJECT
 from support.web import TEST_SETTINGS, AnyResponse, LiveServer, free_port, make_settings
 
-pytest_plugins = ["support.web_fixtures"]  # the shared fixtures: web_client, live_server
+# the shared fixtures: web_client, live_server; browser (Debian's headless Chromium)
+pytest_plugins = ["support.web_fixtures", "support.browser"]
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 EVIL = "evil.example"
@@ -493,30 +493,12 @@ def test_the_protocol_closes_connections_whose_headers_are_late() -> None:
 
 # --- 3 and 4 in a browser: the policy breaks nothing, and a changed CDN file does not run -------
 
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 #: Collects every report of the page's policy, before any script of the page runs.
 RECORD_VIOLATIONS = (
     "window.__violations = [];"
     "document.addEventListener('securitypolicyviolation', e =>"
     " window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's headless Chromium (never downloaded), as in tests/web/test_browser.py."""
-    path = next((c for c in CHROMIUM_CANDIDATES if Path(c).is_file()), None)
-    if path is None:
-        pytest.fail(
-            "headless Chromium is needed: `apt-get install -y chromium fonts-noto-cjk`",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=path, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield instance
-        instance.close()
 
 
 def offline_tab(browser: Browser, server: LiveServer, cdn: Callable[[Route], None]) -> Page:
