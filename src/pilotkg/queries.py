@@ -485,6 +485,8 @@ def dataset_graphs(
     """
     if default_graphs:
         return [ox.DefaultGraph() if g == DATASET_IRI else ox.NamedNode(g) for g in default_graphs]
+    if "from" not in text.lower():  # no FROM keyword can be read: skip the tokenising
+        return None
     froms: list[str] = []
     toks = tokens(text)
     for index, token in enumerate(toks[:-1]):

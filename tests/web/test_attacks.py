@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import random
+import signal
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,7 +27,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from pilotkg.web.workers import Job, PoolBusy, QueryPool, QueryTimeout
+from pilotkg.web.workers import Job, Outcome, PoolBusy, QueryPool, QueryTimeout, execute
 from support.paths import PROJECT
 from support.web import Listener, LiveServer, built_source
 
@@ -464,6 +467,100 @@ def test_the_pool_counts_queries_in_flight_until_each_is_settled(worker_store: P
         return seen
 
     assert asyncio.run(run()) == [1, 0, 0, 1, 0, 0]
+
+
+def _worker_pids() -> set[int]:
+    """This process's query workers (the children multiprocessing spawned), from /proc."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and b"spawn_main" in command:
+            pids.add(int(entry.name))
+    return pids
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Wait (at most 10 s) until ``condition`` holds."""
+    deadline = time.monotonic() + 10
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+def test_a_worker_killed_from_outside_is_seen_replaced_and_its_query_answered(
+    worker_store: Path,
+) -> None:
+    """The event loop reads every worker's answer pipe: a worker that dies idle is replaced
+    before any query meets it, and one that dies under a query answers it 503 (the death
+    logged by the query's hash); the next query answers either way."""
+
+    async def run() -> tuple[int, Outcome, int, list[tuple[str, int | None]]]:
+        pool = QueryPool(str(worker_store), size=1, timeout_s=10, quick_s=5)
+        await pool.start()
+        try:
+            for pid in _worker_pids():  # both idle
+                os.kill(pid, signal.SIGKILL)
+            await _until(lambda: pool.restarts == 2)
+            after_idle = (await pool.run(Job(LOOKUP, "json", 10))).status
+            running = pool.submit(Job(RUNAWAY, "json", 10))  # written to a worker's pipe now
+            for pid in _worker_pids():
+                os.kill(pid, signal.SIGKILL)
+            died = await running.future
+            after_busy = (await pool.run(Job(LOOKUP, "json", 10))).status
+            return after_idle, died, after_busy, pool.deaths
+        finally:
+            await pool.close()
+
+    after_idle, died, after_busy, deaths = asyncio.run(run())
+    assert after_idle == 200 and after_busy == 200
+    assert died.status == 503 and "stopped unexpectedly" in died.message
+    assert deaths == [(Job(RUNAWAY, "json", 10).digest, -signal.SIGKILL)]
+
+
+def test_a_cancelled_query_kills_its_worker_at_once_and_the_next_query_answers(
+    worker_store: Path,
+) -> None:
+    """A client that goes away cancels its request: the worker running it is killed (and
+    waited for) without waiting for any deadline, and a replacement takes the next query."""
+
+    async def run() -> tuple[set[int], set[int], int, int]:
+        pool = QueryPool(str(worker_store), size=1, timeout_s=30, quick_s=20)
+        await pool.start()
+        try:
+            before = _worker_pids()
+            running = pool.submit(Job(RUNAWAY, "json", 10))
+            running.cancel()
+            await _until(lambda: len(before - _worker_pids()) == 1)
+            gone = before - _worker_pids()
+            answered = (await pool.run(Job(LOOKUP, "json", 10))).status
+            await _until(lambda: len(_worker_pids()) == 2)
+            return gone, _worker_pids() & before, answered, pool.restarts
+        finally:
+            await pool.close()
+
+    gone, kept, answered, restarts = asyncio.run(run())
+    assert len(gone) == 1 and len(kept) == 1, (gone, kept)
+    assert answered == 200 and restarts == 1
+
+
+@pytest.mark.parametrize(("max_rows", "status"), [(3, 200), (2, 422)])
+def test_rows_are_counted_exactly_when_literals_hold_line_breaks_and_tabs(
+    max_rows: int, status: int
+) -> None:
+    """The engine writes solutions as TSV, one line per row, and the row limit counts the
+    lines: line breaks and tabs inside literals are escaped, so they never count as rows."""
+    query = 'SELECT ?x ?y { VALUES (?x ?y) { ("a\\nb" 1) ("c\\td" UNDEF) ("e\\r\\nf" "\\n") } }'
+    outcome = execute(ox.Store(), Job(query, "json", max_rows))
+    assert outcome.status == status, outcome.message
+    if status == 200:
+        bindings = json.loads(outcome.body)["results"]["bindings"]
+        assert [b["x"]["value"] for b in bindings] == ["a\nb", "c\td", "e\r\nf"]
+        assert outcome.rows == 3 and "y" not in bindings[1]
 
 
 # --- load ------------------------------------------------------------------------------------

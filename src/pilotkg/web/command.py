@@ -155,8 +155,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "proxy_headers": False,
         # h11 with a deadline for request headers, which uvicorn itself lacks (slowloris)
         "http": header_timeout_protocol(settings.header_timeout_s),
-        # asyncio's own loop, never uvloop even where installed: the dispatcher threads'
-        # hand-off (call_soon_threadsafe) is tested and benchmarked on this loop
+        # asyncio's own loop, never uvloop even where installed: the query pool's reading of
+        # worker pipes (add_reader) is tested and benchmarked on this loop
         "loop": "asyncio",
     }
 

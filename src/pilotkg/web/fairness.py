@@ -2,8 +2,8 @@
 
 asyncio runs every ready callback once per loop turn, in order. A cached page is
 answered in the turn after its request arrives; a query needs two turns more
-(its worker's answer arrives through ``call_soon_threadsafe``, and the future's
-waiter resumes the turn after that). Under a flood of pages each turn is long,
+(the turn in which the loop sees its worker's answer on the pipe, and the turn
+after, in which the future's waiter resumes). Under a flood of pages each turn is long,
 so a query's round trip took twice a page's and lookups lost more than half
 their throughput. A page request that finds queries in flight first hands the
 loop back for as many turns, which puts both on the same number of turns; with

@@ -8,10 +8,12 @@ timeout, on a disconnected client, or when a worker dies of a bound (memory, a
 crash), the worker is killed (SIGKILL: RocksDB opened read-only has nothing to
 lose) and a fresh one started in the background.
 
-Each worker has a dispatcher thread of its own that does the blocking pipe work
-(send, wait, receive, kill, restart) and completes the caller's future, so a
-worker takes its next job the moment it has answered, however busy the event
-loop is with page traffic; the loop only resumes the caller once.
+The event loop drives the workers itself: it writes a job to an idle worker's
+job pipe, watches each worker's answer pipe (``add_reader``), and keeps the
+deadlines as loop timers, so an answer completes its caller's future in the turn
+it arrives and the next waiting job goes out at once, with no thread (no lock,
+no GIL hand-off, no wake-up of the loop) between a query and its answer. Only
+waiting for a killed process and spawning its replacement run in a thread.
 
 Fairness: the pool holds ``size + 1`` sealed workers, and at most ``size`` of
 them may be busy with *long* queries, those still running after
@@ -20,26 +22,29 @@ run is stopped at once (503 with Retry-After), so one worker is always left
 for the short lookups that are most of the traffic: two runaway queries can no
 longer make every other request wait out the time limit.
 
-The row and byte limits are enforced while results are read: the worker stops
-pulling solutions past ``max_rows`` rows or ``max_bytes`` bytes, so a huge
-result is never produced in full, nor sent to the server process. This module
-imports nothing from the web stack, so workers start quickly.
+The row and byte limits are enforced while results are read: the engine writes
+a SELECT's solutions as TSV (one line per row) into ``_Bounded``, which stops it
+past ``max_rows`` rows or ``max_bytes`` bytes, so a huge result is never produced
+in full, nor sent to the server process; CONSTRUCT and DESCRIBE triples are
+counted as they are read. This module imports nothing from the web stack, so
+workers start quickly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hashlib
-import json
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
-import queue
+import pickle
 import signal
-import threading
+import struct
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -94,44 +99,6 @@ class Outcome:
 
 
 # --- running one job (in the worker, or in-process for tests) -----------------------------
-
-
-def _term_json(term: Term) -> dict[str, Any]:
-    """A term in the SPARQL 1.1 JSON results format (RDF-star triples included)."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    return {
-        "type": "triple",
-        "value": {
-            "subject": _term_json(term.subject),
-            "predicate": _term_json(term.predicate),
-            "object": _term_json(term.object),
-        },
-    }
-
-
-def solutions_json(variables: list[str], rows: list[ox.QuerySolution]) -> bytes:
-    """Already-read solutions as SPARQL JSON results.
-
-    pyoxigraph serialises only a live result iterator, which the row limit has
-    already consumed; JSON is written here and every other results format is
-    made from it by pyoxigraph's own serialisers.
-    """
-    bindings = [
-        {name: _term_json(value) for name in variables if (value := row[name]) is not None}
-        for row in rows
-    ]
-    document = {"head": {"vars": variables}, "results": {"bindings": bindings}}
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _too_many(max_rows: int, what: str) -> Outcome:
@@ -222,26 +189,63 @@ def _serialise(results: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, j
     return Outcome(200, body, graph_format.media_type, "graph", len(triples))
 
 
+class _Cut(Exception):
+    """The engine's serialiser was stopped at a limit; ``outcome`` says which."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.message)
+        self.outcome = outcome
+
+
+class _Bounded:
+    """Where the engine writes a result as TSV: the bytes are kept, and the engine is stopped
+    (``_Cut``) as soon as it has written more than ``max_rows`` rows or ``max_bytes`` bytes.
+
+    TSV writes one line per solution after the header line and escapes the line breaks in
+    literals, so counting lines counts rows exactly, while the engine's own serialiser does
+    the work that a Python loop over every term would otherwise do.
+    """
+
+    def __init__(self, max_rows: int, max_bytes: int) -> None:
+        self.max_rows = max_rows
+        self.max_bytes = max_bytes
+        self.chunks: list[bytes] = []
+        self.lines = 0
+        self.size = 0
+
+    @property
+    def rows(self) -> int:
+        return max(0, self.lines - 1)
+
+    def write(self, chunk: bytes) -> int:
+        self.lines += chunk.count(b"\n")
+        self.size += len(chunk)
+        if self.rows > self.max_rows:
+            raise _Cut(_too_many(self.max_rows, "rows"))
+        if self.max_bytes and self.size > self.max_bytes:
+            raise _Cut(_too_big(self.max_bytes))
+        self.chunks.append(bytes(chunk))
+        return len(chunk)
+
+    def flush(self) -> None:
+        """Nothing is buffered here (the engine calls it when it is done)."""
+
+
 def _serialise_solutions(results: ox.QuerySolutions, job: Job) -> Outcome:
     fmt = by_name(job.format_name, "results") or by_name("json", "results")
     assert fmt is not None and fmt.results_format is not None
-    variables = [v.value for v in results.variables]
-    rows: list[ox.QuerySolution] = []
-    size = 0
-    for row in results:
-        if len(rows) == job.max_rows:
-            return _too_many(job.max_rows, "rows")
-        size += sum(_term_bytes(row[name]) for name in variables)
-        if job.max_bytes and size > job.max_bytes:
-            return _too_big(job.max_bytes)
-        rows.append(row)
-    body = solutions_json(variables, rows)
-    if fmt.name != "json":
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    written = _Bounded(job.max_rows, job.max_bytes)
+    try:  # the engine calls only write and flush, which _Bounded has
+        results.serialize(output=written, format=ox.QueryResultsFormat.TSV)  # type: ignore[arg-type]
+    except _Cut as cut:
+        return cut.outcome
+    body = b"".join(written.chunks)
+    if fmt.results_format != ox.QueryResultsFormat.TSV:
+        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV)
         body = parsed.serialize(format=fmt.results_format) or b""
     if job.max_bytes and len(body) > job.max_bytes:
         return _too_big(job.max_bytes)
-    return Outcome(200, body, fmt.media_type, "solutions", len(rows))
+    return Outcome(200, body, fmt.media_type, "solutions", written.rows)
 
 
 @dataclass(frozen=True)
@@ -253,28 +257,52 @@ class WorkerSpec:
     memory_mb: int
 
 
-def _worker_main(spec: WorkerSpec, connection: multiprocessing.connection.Connection) -> None:
+#: How an answer is framed on a worker's answer pipe: its pickle's length, then the pickle.
+_FRAME = struct.Struct("!Q")
+#: The most an answer pipe is read at once (a pipe holds 64 KiB unless enlarged).
+_READ_BYTES = 1 << 20
+#: How long a new worker may take to open the store and say it is ready.
+_START_S = 60.0
+
+
+def _send_answer(fd: int, message: object) -> None:
+    """Write ``message`` to a worker's answer pipe, framed (the worker's side, blocking)."""
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    header = _FRAME.pack(len(payload))
+    parts = [header + payload] if len(payload) < 65_536 else [header, payload]
+    for part in parts:
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view) :]
+
+
+def _worker_main(
+    spec: WorkerSpec,
+    jobs: multiprocessing.connection.Connection,
+    answers: multiprocessing.connection.Connection,
+) -> None:
     """A worker: raise its walls, open the store read-only, say ready, answer jobs until
-    the pipe closes. Jobs run on a deep-stack thread (see ``sandbox``)."""
+    the job pipe closes. Jobs run on a deep-stack thread (see ``sandbox``)."""
     die_with_parent(os.getppid(), signal.SIGKILL)  # a killed server leaves no worker behind
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops workers itself
     sealed = sandbox.seal_network() if spec.sealed else False
     store = ox.Store.read_only(spec.store_path)
+    out = answers.fileno()
 
     def serve() -> None:
         sandbox.limit_memory(spec.memory_mb)
-        connection.send(("ready", sealed))
+        _send_answer(out, ("ready", sealed))
         while True:
             try:
-                job = connection.recv()
+                job = jobs.recv()
             except (EOFError, OSError):
                 return
-            connection.send(execute(store, job))
+            _send_answer(out, execute(store, job))
 
     sandbox.run_on_deep_stack(serve)
 
 
-# --- the pool: one thread per worker, so that the event loop never waits on a pipe ----------
+# --- the pool: worker pipes read on the event loop, deadlines as loop timers ----------------
 
 
 class QueryTimeout(Exception):
@@ -290,181 +318,309 @@ class LongQueriesBusy(Exception):
 
 
 Lane = Literal["sealed", "federated"]
-#: How often a waiting dispatcher looks whether its client has gone away.
-_CANCEL_POLL_S = 0.05
 
 
 @dataclass(eq=False)
 class _Request:
-    """A job on its way through a lane's queue, and the future its caller awaits."""
+    """A job waiting for or running on a worker, and the future its caller awaits (everything
+    here happens on the event loop's thread)."""
 
     job: Job
-    loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Outcome]
     queued: float
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    cancelled: bool = False
+    worker: _Worker | None = None
 
     def cancel(self) -> None:
-        """Tell the dispatcher the answer is not wanted (it kills the worker if it runs the job),
-        and settle the caller's future, which the dispatcher then never settles (called on the
-        event loop's thread, like ``submit``)."""
-        self.cancelled.set()
+        """The answer is not wanted: settle the future, and kill the worker if it runs the job
+        (a fresh one is started in the background)."""
+        self.cancelled = True
         if not self.future.done():
             self.future.cancel()
+        if self.worker is not None and self.worker.request is self:
+            self.worker.abandon()
 
     def settle(self, outcome: Outcome | None = None, error: Exception | None = None) -> None:
-        """Complete the caller's future from the dispatcher thread."""
-
-        def complete() -> None:
-            if self.future.done():
-                return
-            if error is not None:
-                self.future.set_exception(error)
-            else:
-                self.future.set_result(outcome)  # type: ignore[arg-type]
-
-        with contextlib.suppress(RuntimeError):  # a closed loop: the server is stopping
-            self.loop.call_soon_threadsafe(complete)
+        """Complete the caller's future, unless it is settled already."""
+        if self.future.done():
+            return
+        if error is not None:
+            self.future.set_exception(error)
+        else:
+            self.future.set_result(outcome)  # type: ignore[arg-type]
 
 
-class _Dispatcher:
-    """One worker process and the thread that feeds it jobs from its lane's queue.
+class _Worker:
+    """One worker process and its two pipes, driven from the event loop.
 
-    The thread does the blocking pipe work (send, wait, receive) and the kill and
-    restart, so a worker is free for its next job the moment it has answered,
-    whatever the event loop is busy with; the loop only resumes the caller.
+    Jobs go down a pipe the worker reads blocking (it is idle whenever it is sent
+    one); answers come back, framed by length, on a pipe the loop watches with
+    ``add_reader``, so an answer completes its caller's future in the loop turn
+    it arrives, with no thread (and no lock or GIL hand-off) in between. The quick
+    and the time limit are loop timers. Killing is a signal; waiting for the dead
+    process and starting its replacement happen in a thread, off the loop.
     """
 
     def __init__(self, pool: QueryPool, lane: Lane) -> None:
         self.pool = pool
         self.lane = lane
+        #: "dead" (killed or died; waited for, and replaced unless the pool closes), "down"
+        #: (a start failed; started again when a query finds no idle worker), "starting",
+        #: "idle", "busy".
+        self.state: Literal["dead", "down", "starting", "idle", "busy"] = "dead"
         self.process: multiprocessing.process.BaseProcess | None = None
-        self.connection: multiprocessing.connection.Connection | None = None
+        self.jobs: multiprocessing.connection.Connection | None = None
+        self.answers = -1
         self.sealed = False
-        self.thread = threading.Thread(target=self._serve, name=f"pilotkg-{lane}", daemon=True)
+        self.request: _Request | None = None
+        self.long = False  # the running query holds one of the pool's long-query slots
+        self.timer: asyncio.TimerHandle | None = None
+        self.ready: asyncio.Future[None] | None = None
+        self._buffer = bytearray()
 
-    def start_process(self) -> None:
-        """Start the worker process and wait (in this thread) until it has opened the store."""
-        ours, theirs = self.pool.context.Pipe()
+    def _spawn(
+        self,
+    ) -> tuple[multiprocessing.process.BaseProcess, multiprocessing.connection.Connection, int]:
+        """Start the process (in a thread: spawning writes to the child and may block)."""
+        context = self.pool.context
+        job_reader, job_writer = context.Pipe(duplex=False)
+        answer_reader, answer_writer = context.Pipe(duplex=False)
         spec = WorkerSpec(self.pool.store_path, self.lane == "sealed", self.pool.memory_mb)
-        process = self.pool.context.Process(
-            target=_worker_main, args=(spec, theirs), daemon=True, name=f"pilotkg-{self.lane}"
+        process = context.Process(
+            target=_worker_main,
+            args=(spec, job_reader, answer_writer),
+            daemon=True,
+            name=f"pilotkg-{self.lane}",
         )
         process.start()
-        theirs.close()
-        if not ours.poll(60.0):
-            process.kill()
-            raise RuntimeError("a query worker did not start within 60 s")
-        message, self.sealed = ours.recv()
-        if message != "ready":  # pragma: no cover - a worker that cannot open the store
-            raise RuntimeError(f"query worker failed to start: {message!r}")
-        self.process, self.connection = process, ours
+        job_reader.close()
+        answer_writer.close()
+        answers = os.dup(answer_reader.fileno())
+        answer_reader.close()
+        os.set_blocking(answers, False)
+        return process, job_writer, answers
 
-    def kill(self) -> None:
-        process, connection = self.process, self.connection
-        self.process = self.connection = None
-        if process is not None:
-            if process.pid is not None and process.is_alive():
-                os.kill(process.pid, signal.SIGKILL)
-            process.join(timeout=5)
-        if connection is not None:
-            connection.close()
-
-    def _restart(self) -> None:
-        self.kill()
+    async def start(self) -> None:
+        """Start the worker and wait until it has opened the store (RuntimeError if it fails)."""
+        loop = asyncio.get_running_loop()
+        self.state = "starting"
+        self.process, self.jobs, self.answers = await asyncio.to_thread(self._spawn)
         if self.pool.closing:
-            return
-        self.pool.restarts += 1
-        try:
-            self.start_process()
-        except (OSError, RuntimeError) as error:
-            log.error("a replacement query worker failed to start: %s", error)
+            await _reap(self._kill())
+            raise RuntimeError("the query pool is closing")
+        self._buffer.clear()
+        self.ready = loop.create_future()
+        loop.add_reader(self.answers, self._readable)
+        self.timer = loop.call_later(_START_S, self._not_started)
+        await self.ready
 
-    def _serve(self) -> None:
-        queue = self.pool.queues[self.lane]
-        while True:
-            request = queue.get()
-            if request is None:  # the pool is closing
-                return
-            if request.cancelled.is_set():
-                continue
-            if time.monotonic() - request.queued > self.pool.timeout_s:
-                request.settle(error=PoolBusy())
-                continue
-            if self.connection is None:
-                self._restart()
-            if self.connection is None:
-                request.settle(Outcome(503, message="No query worker could be started."))
-                continue
-            self._answer(request)
+    def _not_started(self) -> None:
+        self.pool.background(_reap(self._kill()))
+        self._failed_start(RuntimeError(f"a query worker did not start within {_START_S:g} s"))
 
-    def _wait(self, request: _Request, seconds: float) -> str:
-        """Wait up to ``seconds`` for the answer: "answered", "cancelled" or "late"."""
-        assert self.connection is not None
-        deadline = time.monotonic() + seconds
-        while True:
-            left = deadline - time.monotonic()
-            if self.connection.poll(max(0.0, min(left, _CANCEL_POLL_S))):
-                return "answered"
-            if request.cancelled.is_set():
-                return "cancelled"
-            if left <= _CANCEL_POLL_S:
-                return "late"
+    def _failed_start(self, error: Exception) -> None:
+        self.state = "down"
+        if self.ready is not None and not self.ready.done():
+            self.ready.set_exception(error)
 
-    def _answer(self, request: _Request) -> None:
+    def run(self, request: _Request) -> None:
+        """Send ``request``'s job to this idle worker and set its first deadline."""
+        assert self.jobs is not None
         pool = self.pool
-        assert self.connection is not None
-        counted = False
+        self.state, self.request, request.worker = "busy", request, self
         try:
-            self.connection.send(request.job)
-            state = self._wait(request, min(pool.quick_s, pool.timeout_s))
-            if state == "late" and self.lane == "sealed":
-                with pool.lock:
-                    if pool.long_running < pool.size:
-                        pool.long_running += 1
-                        counted = True
-                if not counted:
-                    self._restart()
-                    request.settle(error=LongQueriesBusy())
-                    return
-            if state == "late":
-                state = self._wait(request, pool.timeout_s - pool.quick_s)
-            if state == "cancelled":  # the client went away: its answer is not wanted
-                self._restart()
-                return
-            if state == "late":
-                self._restart()
-                request.settle(error=QueryTimeout())
-                return
-            request.settle(self.connection.recv())
-        except (EOFError, OSError):
-            request.settle(self._died(request.job))
-        finally:
-            if counted:
-                with pool.lock:
-                    pool.long_running -= 1
+            self.jobs.send(request.job)
+        except OSError:  # the worker died while idle; its end of the pipe is gone
+            self._died()
+            return
+        self.timer = asyncio.get_running_loop().call_later(
+            min(pool.quick_s, pool.timeout_s), self._quick_passed
+        )
 
-    def _died(self, job: Job) -> Outcome:
-        """The worker died under ``job``: log it with the query's hash, replace it, say why."""
-        code = None
-        if self.process is not None:
-            self.process.join(timeout=5)
-            code = self.process.exitcode
+    def _quick_passed(self) -> None:
+        """The query is long now: take a long-query slot (sealed lane) or stop it."""
+        pool = self.pool
+        if self.lane == "sealed":
+            if pool.long_running >= pool.size:
+                self.abandon(LongQueriesBusy())
+                return
+            pool.long_running += 1
+            self.long = True
+        self.timer = asyncio.get_running_loop().call_later(
+            max(0.0, pool.timeout_s - pool.quick_s), self.abandon, QueryTimeout()
+        )
+
+    def _readable(self) -> None:
+        """The answer pipe can be read: take what is there, and act on every whole message."""
+        try:
+            chunk = os.read(self.answers, _READ_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._died()
+            return
+        buffer = self._buffer
+        buffer += chunk
+        while len(buffer) >= _FRAME.size:
+            (length,) = _FRAME.unpack_from(buffer)
+            end = _FRAME.size + length
+            if len(buffer) < end:
+                return
+            message = pickle.loads(buffer[_FRAME.size : end])
+            del buffer[:end]
+            self._received(message)
+            if self.answers < 0:  # the worker was killed meanwhile; nothing more is its
+                return
+
+    def _received(self, message: object) -> None:
+        self._stop_timer()
+        if self.state == "starting":
+            _, self.sealed = message  # type: ignore[misc]
+            self.state = "idle"
+            assert self.ready is not None
+            self.ready.set_result(None)
+            self.pool.idle(self)
+            return
+        request = self._release()
+        self.state = "idle"
+        if request is not None:
+            request.settle(message)  # type: ignore[arg-type]
+        self.pool.idle(self)
+
+    def _release(self) -> _Request | None:
+        """Detach the running request (its long-query slot given back) and return it."""
+        request, self.request = self.request, None
+        if self.long:
+            self.long = False
+            self.pool.long_running -= 1
+        return request
+
+    def _stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _kill(self) -> multiprocessing.process.BaseProcess | None:
+        """Stop reading, SIGKILL the process (RocksDB opened read-only has nothing to lose) and
+        close the pipes; return the process, still to be waited for."""
+        self._stop_timer()
+        if self.answers >= 0:
+            asyncio.get_running_loop().remove_reader(self.answers)
+            os.close(self.answers)
+            self.answers = -1
+        if self.jobs is not None:
+            self.jobs.close()
+            self.jobs = None
+        process, self.process = self.process, None
+        if process is not None and process.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGKILL)
+        self.state = "dead"
+        self.pool.busy(self)
+        return process
+
+    def stop(self) -> tuple[_Request | None, multiprocessing.process.BaseProcess | None]:
+        """Kill the worker for good (the pool closes): its query and its process."""
+        request = self._release()
+        starting = self.state == "starting"
+        process = self._kill()
+        if starting:
+            self._failed_start(RuntimeError("the query pool is closing"))
+        return request, process
+
+    def abandon(self, error: Exception | None = None) -> None:
+        """Kill the worker under its query (past a limit, or no longer wanted), fail the
+        query with ``error`` if one is given, and start a replacement."""
+        request = self._release()
+        process = self._kill()
+        self.pool.restarts += 1
+        self.pool.background(self._replace(process, request, error))
+
+    def _died(self) -> None:
+        """The worker's pipe closed: it died (of a bound, or a crash). Answer its query and
+        replace it."""
+        request = self._release()
+        starting = self.state == "starting"
+        process = self._kill()
+        if starting:
+            self._failed_start(RuntimeError("a query worker stopped while it started"))
+            self.pool.background(_reap(process))
+            return
+        self.pool.background(self._bury(process, request))
+
+    async def _bury(
+        self, process: multiprocessing.process.BaseProcess | None, request: _Request | None
+    ) -> None:
+        code = await _reap(process)
+        if request is None:
+            self.pool.restarts += 1
+            await self._replace(None)
+            return
+        job = request.job
         self.pool.deaths.append((job.digest, code))
         log.error("query worker died (exit code %s) running query %s", code, job.digest)
-        self._restart()
+        self.pool.restarts += 1
+        await self._replace(None)
         if code == -signal.SIGABRT:  # the engine aborts when an allocation fails
-            return _out_of_memory()
-        return Outcome(
-            503,
-            message=f"The query worker stopped unexpectedly (query {job.digest}); try again.",
-            headers={"Retry-After": "1"},
+            request.settle(_out_of_memory())
+            return
+        request.settle(
+            Outcome(
+                503,
+                message=f"The query worker stopped unexpectedly (query {job.digest}); try again.",
+                headers={"Retry-After": "1"},
+            )
         )
+
+    async def _replace(
+        self,
+        process: multiprocessing.process.BaseProcess | None,
+        request: _Request | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        """Wait for the killed process, start a fresh one (unless the pool is closing), and
+        only then fail ``request`` with ``error``: a query stopped at a limit keeps its
+        client's slot until its worker is replaced, so no client stops workers faster than
+        they are replaced."""
+        await _reap(process)
+        if not self.pool.closing:
+            try:
+                await self.start()
+            except (OSError, RuntimeError) as failure:
+                if not self.pool.closing:
+                    log.error("a replacement query worker failed to start: %s", failure)
+                    self.pool.dispatch(self.lane)  # a waiting query tries once more
+        if request is not None and error is not None:
+            request.settle(error=error)
+
+    async def revive(self) -> None:
+        """Start this worker again (its replacement failed to start) for the queries waiting;
+        if it fails again, the first of them is told that no worker could be started."""
+        try:
+            await self.start()
+        except (OSError, RuntimeError) as error:
+            if not self.pool.closing:
+                log.error("a replacement query worker failed to start: %s", error)
+                self.pool.refuse_first(self.lane)
+
+
+async def _reap(process: multiprocessing.process.BaseProcess | None) -> int | None:
+    """Wait (in a thread, at most 5 s) for a process that was killed or died; its exit code."""
+    if process is None:
+        return None
+    await asyncio.to_thread(process.join, 5)
+    return process.exitcode
 
 
 class QueryPool:
     """Sealed workers (``size`` for long queries plus one kept for short ones) and, when
-    ``federated``, one worker that may reach the network, for allowed SERVICE calls."""
+    ``federated``, one worker that may reach the network, for allowed SERVICE calls.
+
+    The pool lives on the event loop that starts it: ``submit``, ``cancel`` and the
+    workers' answers all run on that loop's thread.
+    """
 
     def __init__(
         self,
@@ -482,35 +638,33 @@ class QueryPool:
         self.quick_s = quick_s
         self.memory_mb = memory_mb
         self.context = multiprocessing.get_context("spawn")  # no fork of a threaded process
-        self.queues: dict[Lane, queue.SimpleQueue[_Request | None]] = {
-            "sealed": queue.SimpleQueue(),
-            "federated": queue.SimpleQueue(),
-        }
-        self.lock = threading.Lock()
         self.closing = False
         self.long_running = 0
         self.restarts = 0
         self.deaths: list[tuple[str, int | None]] = []  # (query digest, exit code) of dead workers
-        #: Jobs submitted and not yet answered (read and written on the event loop's thread).
+        #: Jobs submitted and not yet answered.
         self.in_flight = 0
         counts: dict[Lane, int] = {"sealed": size + 1, "federated": 1 if federated else 0}
-        self._dispatchers = [
-            _Dispatcher(self, lane) for lane, count in counts.items() for _ in range(count)
+        self._workers = [
+            _Worker(self, lane) for lane, count in counts.items() for _ in range(count)
         ]
         self._lanes = {lane for lane, count in counts.items() if count}
+        self._waiting: dict[Lane, collections.deque[_Request]] = {
+            "sealed": collections.deque(),
+            "federated": collections.deque(),
+        }
+        #: Idle workers per lane, the last one freed on top.
+        self._idle: dict[Lane, list[_Worker]] = {"sealed": [], "federated": []}
+        self._tasks: set[asyncio.Task[object]] = set()
 
     @property
     def sealed(self) -> bool:
         """Whether every sealed worker really has no network (False where the kernel refused)."""
-        return all(d.sealed for d in self._dispatchers if d.lane == "sealed")
+        return all(w.sealed for w in self._workers if w.lane == "sealed")
 
     async def start(self) -> None:
-        """Start every worker (in threads, so the loop stays free) and their dispatchers."""
-        await asyncio.gather(
-            *(asyncio.to_thread(dispatcher.start_process) for dispatcher in self._dispatchers)
-        )
-        for dispatcher in self._dispatchers:
-            dispatcher.thread.start()
+        """Start every worker (spawned in threads, so the loop stays free)."""
+        await asyncio.gather(*(worker.start() for worker in self._workers))
         if not self.sealed:
             log.warning(
                 "query workers could not be moved into a network namespace of their own; "
@@ -526,17 +680,67 @@ class QueryPool:
         QueryTimeout. Cancelling kills the worker running the job and starts another.
         """
         loop = asyncio.get_running_loop()
-        request = _Request(job, loop, loop.create_future(), time.monotonic())
+        request = _Request(job, loop.create_future(), time.monotonic())
         self.in_flight += 1
         request.future.add_done_callback(self._landed)
         if lane not in self._lanes:
             request.future.set_exception(PoolBusy())
         else:
-            self.queues[lane].put(request)
+            self._waiting[lane].append(request)
+            self.dispatch(lane)
         return request
 
     def _landed(self, _future: asyncio.Future[Outcome]) -> None:
         self.in_flight -= 1
+
+    def idle(self, worker: _Worker) -> None:
+        """``worker`` is free: give it the next waiting query."""
+        self._idle[worker.lane].append(worker)
+        self.dispatch(worker.lane)
+
+    def busy(self, worker: _Worker) -> None:
+        """``worker`` was killed or died: it is no longer free."""
+        with contextlib.suppress(ValueError):
+            self._idle[worker.lane].remove(worker)
+
+    def dispatch(self, lane: Lane) -> None:
+        """Give waiting queries to idle workers, the last one freed first (its caches are the
+        warmest). A query that waited past the time limit gets PoolBusy; one that finds no
+        idle worker but one whose start failed starts it again."""
+        waiting, idle = self._waiting[lane], self._idle[lane]
+        while waiting:
+            request = waiting[0]
+            if request.cancelled or request.future.done():
+                waiting.popleft()
+            elif time.monotonic() - request.queued > self.timeout_s:
+                waiting.popleft().settle(error=PoolBusy())
+            elif idle:
+                idle.pop().run(waiting.popleft())
+            else:
+                down = next(
+                    (w for w in self._workers if w.lane == lane and w.state == "down"), None
+                )
+                if down is not None:
+                    down.state = "starting"
+                    self.background(down.revive())
+                return
+
+    def refuse_first(self, lane: Lane) -> None:
+        """No worker of ``lane`` could be started: the first query waiting hears it."""
+        waiting = self._waiting[lane]
+        while waiting:
+            request = waiting.popleft()
+            if not (request.cancelled or request.future.done()):
+                request.settle(Outcome(503, message="No query worker could be started."))
+                break
+        self.dispatch(lane)
+
+    def background(self, work: Coroutine[Any, Any, object]) -> None:
+        """Run ``work`` (a replacement starting, a dead process waited for) as a task the pool
+        keeps until it ends."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def run(self, job: Job, *, lane: Lane = "sealed") -> Outcome:
         """``submit`` and wait for the outcome (cancelling the caller cancels the job)."""
@@ -547,12 +751,17 @@ class QueryPool:
             request.cancel()  # a no-op once answered
 
     async def close(self) -> None:
-        """Stop every dispatcher and worker."""
+        """Stop every worker; queries still waiting or running get PoolBusy."""
         self.closing = True
-        for dispatcher in self._dispatchers:
-            self.queues[dispatcher.lane].put(None)
-        for dispatcher in self._dispatchers:
-            dispatcher.kill()
-        for dispatcher in self._dispatchers:
-            if dispatcher.thread.is_alive():
-                await asyncio.to_thread(dispatcher.thread.join, 5)
+        killed = []
+        for worker in self._workers:
+            request, process = worker.stop()
+            killed.append(process)
+            if request is not None:
+                request.settle(error=PoolBusy())
+        for waiting in self._waiting.values():
+            while waiting:
+                waiting.popleft().settle(error=PoolBusy())
+        await asyncio.gather(
+            *(_reap(process) for process in killed), *self._tasks, return_exceptions=True
+        )
