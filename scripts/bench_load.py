@@ -1,25 +1,18 @@
-"""Load throughput into Virtuoso: ``pilotkg load`` over the Graph Store protocol, over
-INSERT DATA batches and through Virtuoso's bulk loader (``--bulk-dir``), beside Virtuoso's own
-bulk loader run by hand as the reference.
+"""Load throughput into Virtuoso: ``pilotkg load`` over the Graph Store protocol and over
+INSERT DATA batches, beside Virtuoso's own bulk loader as the reference.
 
-    flock /tmp/pilotkg-bench.lock python scripts/bench_load.py [--sizes real,100k,1m] [--runs 3]
-        [--methods graph-store,bulk,bulk-loader] [--insert-data-max-triples 100000]
+    python scripts/bench_load.py [--sizes real,100k,1m] [--runs 3] [--insert-data-max-triples 100000]
 
 Each size is loaded ``--runs`` times by each method into a fresh graph of a private
 Virtuoso (started here with ``scripts/virtuoso.sh`` on free ports, in a temporary
 database, and stopped at the end). Sizes: ``real`` is a release of this checkout
 (checks skipped); ``100k``, ``1m`` … are graphs written by ``scripts/synth.py``
 (deterministic by ``--seed``). The pilotkg figures are whole loads as a user sees
-them: sorting, serialising, uploading into the staging graph, counting it, the swap
-and the final count; ``move_s`` is the swap alone (MOVE, or the SQL transaction of
-``--bulk-dir``). The bulk loader figure is
+them: sorting, serialising, uploading into the staging graph, counting it, MOVE
+and the final count; ``move_s`` is the MOVE alone. The bulk loader figure is
 ``ld_dir`` + ``rdf_loader_run()`` + ``checkpoint`` through ``isql-vt``, timed after
-the N-Triples file is written: neither atomic nor checked. ``bulk`` is ``pilotkg load
---bulk-dir`` (staged by the bulk loader, checkpointed, counted, swapped in one SQL transaction,
-counted), timed like
-the other pilotkg figures. Results, medians of the runs with their spread and the ratios of
-each pilotkg method to the hand-run bulk loader, go to ``bench/results-load.json`` and
-``bench/results-load.md``.
+the N-Triples file is written. Results, medians of the runs, go to
+``bench/load.json`` and ``bench/load.md``.
 """
 
 from __future__ import annotations
@@ -49,15 +42,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from pilotkg.build import pipeline  # noqa: E402  (the checkout's package, also when not installed)
 from pilotkg.release import read_release  # noqa: E402
-from pilotkg.remote.bulk import BulkLoader  # noqa: E402
 from pilotkg.remote.client import Credentials, Endpoints, RemoteStore  # noqa: E402
 from pilotkg.remote.loading import load_triples, merged_by_value  # noqa: E402
 from pilotkg.sources import load_sources  # noqa: E402
 
 SCRIPT = ROOT / "scripts" / "virtuoso.sh"
 SYNTH = ROOT / "scripts" / "synth.py"
-METHODS = ("graph-store", "insert-data", "bulk", "bulk-loader")
-BASELINE = "bulk-loader"
+METHODS = ("graph-store", "insert-data", "bulk-loader")
 
 
 @dataclass(frozen=True)
@@ -163,39 +154,16 @@ def loadable(triples: list[ox.Triple]) -> tuple[list[ox.Triple], int]:
     return [t for t in triples if t not in merged], len(merged)
 
 
-@dataclass(frozen=True)
-class TimedBulk(BulkLoader):
-    """A BulkLoader that also adds up the seconds its swaps take."""
-
-    swap_s: list[float] = field(default_factory=list)
-
-    def swap(self, *, target: str, staging: str) -> str:
-        started = time.perf_counter()
-        done = super().swap(target=target, staging=staging)
-        self.swap_s.append(time.perf_counter() - started)
-        return done
-
-
 def pilotkg_run(instance: Instance, method: str, triples: list[ox.Triple]) -> tuple[float, float]:
-    """One ``pilotkg load`` into a fresh graph: (seconds, seconds of the swap)."""
+    """One ``pilotkg load`` into a fresh graph: (seconds, seconds of the MOVE)."""
     store = store_for(instance, method)
     graph = f"urn:pilotkg:bench:{uuid.uuid4().hex}"
-    bulk = (
-        TimedBulk(
-            f"127.0.0.1:{instance.isql_port}",
-            instance.directory,
-            Credentials("dba", "dba"),
-            timeout_s=3600,
-        )
-        if method == "bulk"
-        else None
-    )
     started = time.perf_counter()
-    summary = load_triples(store, triples, graph=graph, bulk=bulk)
+    summary = load_triples(store, triples, graph=graph)
     seconds = time.perf_counter() - started
     store.update(f"DROP SILENT GRAPH <{graph}>", what="DROP")
     assert summary.triples == len(triples)
-    return seconds, store.move_s + (sum(bulk.swap_s) if bulk else 0.0)
+    return seconds, store.move_s
 
 
 def bulk_loader_run(instance: Instance, triples: list[ox.Triple]) -> tuple[float, float]:
@@ -225,10 +193,6 @@ class Result:
     move_seconds: list[float] = field(default_factory=list)
     skipped: str = ""
 
-    def ratio_text(self, baseline: Result | None) -> str:
-        value = ratio(self, baseline)
-        return "" if value is None else f"{value:.2f}"
-
     @property
     def median_s(self) -> float | None:
         return statistics.median(self.seconds) if self.seconds else None
@@ -238,28 +202,14 @@ class Result:
         median = self.median_s
         return self.triples / median if median else None
 
-    def as_dict(self, baseline: Result | None) -> dict[str, object]:
+    def as_dict(self) -> dict[str, object]:
         move = statistics.median(self.move_seconds) if self.move_seconds else None
         return {
             **asdict(self),
             "median_s": self.median_s,
-            "min_s": min(self.seconds) if self.seconds else None,
-            "max_s": max(self.seconds) if self.seconds else None,
             "triples_per_s": self.triples_per_s,
             "move_median_s": move,
-            "rate_vs_bulk_loader": ratio(self, baseline),
         }
-
-
-def ratio(result: Result, baseline: Result | None) -> float | None:
-    """``result``'s rate over the hand-run bulk loader's on the same graph."""
-    if baseline is None or not result.triples_per_s or not baseline.triples_per_s:
-        return None
-    return result.triples_per_s / baseline.triples_per_s
-
-
-def baseline_of(results: list[Result], result: Result) -> Result | None:
-    return next((r for r in results if r.size == result.size and r.method == BASELINE), None)
 
 
 def measure(
@@ -289,21 +239,16 @@ def measure(
 
 def markdown(results: list[Result], runs: int) -> str:
     lines = [
-        f"| graph | triples | method | median of {runs} (s) | min–max (s) | triples/s | "
-        "× bulk loader | swap (s) |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
+        f"| graph | triples | method | median of {runs} (s) | triples/s | MOVE (s) |",
+        "|---|---:|---|---:|---:|---:|",
     ]
     for r in results:
         if r.skipped:
-            lines.append(
-                f"| {r.size} | {r.triples:,} | {r.method} | skipped: {r.skipped} | | | | |"
-            )
+            lines.append(f"| {r.size} | {r.triples:,} | {r.method} | skipped: {r.skipped} | | |")
             continue
-        move = statistics.median(r.move_seconds) if r.method != BASELINE else None
-        times = r.ratio_text(baseline_of(results, r))
+        move = statistics.median(r.move_seconds) if r.method != "bulk-loader" else None
         lines.append(
-            f"| {r.size} | {r.triples:,} | {r.method} | {r.median_s:.2f} | "
-            f"{min(r.seconds):.2f}–{max(r.seconds):.2f} | {r.triples_per_s:,.0f} | {times} | "
+            f"| {r.size} | {r.triples:,} | {r.method} | {r.median_s:.2f} | {r.triples_per_s:,.0f} | "
             f"{'' if move is None else f'{move:.2f}'} |"
         )
     return "\n".join(lines) + "\n"
@@ -332,7 +277,7 @@ def main(argv: list[str] | None = None) -> None:
         default=100_000,
         help="skip INSERT DATA above this size (about 5k triples/s: 1M takes minutes per run)",
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results-load.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "load.json")
     args = parser.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
     results: list[Result] = []
@@ -364,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
         "runs": args.runs,
         "seed": args.seed,
         "dropped_as_merged_by_virtuoso": dropped,
-        "results": [r.as_dict(baseline_of(results, r)) for r in results],
+        "results": [r.as_dict() for r in results],
     }
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     args.out.with_suffix(".md").write_text(table, encoding="utf-8")

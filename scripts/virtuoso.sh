@@ -12,8 +12,6 @@
 #   VIRTUOSO_ISQL_PORT   SQL port                 (default: 1111)
 #   VIRTUOSO_HTTP_PORT   HTTP port                (default: 8890)
 #   VIRTUOSO_START_TIMEOUT_S  how long start waits (default: 60)
-#   VIRTUOSO_DIRS_ALLOWED     more folders the server may read files from, comma-separated
-#                             (added to DirsAllowed, beside VIRTUOSO_DIR; for load --bulk-dir)
 #
 # Both ports are bound to 127.0.0.1 only. A fresh database has the account dba/dba, which
 # reaches /sparql-auth and /sparql-graph-crud-auth with HTTP digest authentication; start
@@ -25,7 +23,6 @@ VIRTUOSO_DIR="${VIRTUOSO_DIR:-${TMPDIR:-/tmp}/pilotkg-virtuoso}"
 VIRTUOSO_ISQL_PORT="${VIRTUOSO_ISQL_PORT:-1111}"
 VIRTUOSO_HTTP_PORT="${VIRTUOSO_HTTP_PORT:-8890}"
 VIRTUOSO_START_TIMEOUT_S="${VIRTUOSO_START_TIMEOUT_S:-60}"
-VIRTUOSO_DIRS_ALLOWED="${VIRTUOSO_DIRS_ALLOWED:-}"
 PACKAGED_INI=/etc/virtuoso-opensource-7/virtuoso.ini
 PID_FILE="$VIRTUOSO_DIR/virtuoso.pid"
 INI="$VIRTUOSO_DIR/virtuoso.ini"
@@ -82,17 +79,13 @@ isql() { isql-vt "127.0.0.1:$VIRTUOSO_ISQL_PORT" dba dba "$@"; }
 
 write_ini() {
     # Point every path of the packaged ini at VIRTUOSO_DIR and bind both ports to 127.0.0.1.
-    local allowed="$VIRTUOSO_DIR${VIRTUOSO_DIRS_ALLOWED:+, $VIRTUOSO_DIRS_ALLOWED}"
-    case "$allowed" in
-        *'|'* | *'\'* | *'&'*) die "VIRTUOSO_DIR and VIRTUOSO_DIRS_ALLOWED may not hold | \\ or &" ;;
-    esac
     sed -E \
         -e "s|^(DatabaseFile\s*=).*|\1 $VIRTUOSO_DIR/virtuoso.db|" \
         -e "s|^(ErrorLogFile\s*=).*|\1 $VIRTUOSO_DIR/virtuoso.log|" \
         -e "s|^(LockFile\s*=).*|\1 $VIRTUOSO_DIR/virtuoso.lck|" \
         -e "s|^(TransactionFile\s*=).*|\1 $VIRTUOSO_DIR/virtuoso.trx|" \
         -e "s|^(xa_persistent_file\s*=).*|\1 $VIRTUOSO_DIR/virtuoso.pxa|" \
-        -e "s|^(DirsAllowed\s*=.*)|\1, $allowed|" \
+        -e "s|^(DirsAllowed\s*=.*)|\1, $VIRTUOSO_DIR|" \
         -e "/^\[Parameters\]/,/^\[/ s|^(ServerPort\s*=).*|\1 127.0.0.1:$VIRTUOSO_ISQL_PORT|" \
         -e "/^\[HTTPServer\]/,/^\[/ s|^(ServerPort\s*=).*|\1 127.0.0.1:$VIRTUOSO_HTTP_PORT|" \
         "$PACKAGED_INI" >"$INI"

@@ -26,7 +26,6 @@ from SPARQLWrapper import SPARQLExceptions as sparql_errors
 from pilotkg.cli import main
 from pilotkg.namespaces import XSD
 from pilotkg.queries import group_concat_columns, parse_query_file
-from pilotkg.remote.bulk import BulkLoader
 from pilotkg.remote.client import (
     Credentials,
     Endpoints,
@@ -990,34 +989,3 @@ def test_a_hostile_location_cannot_write_to_the_terminal(fixture_release: Path) 
             "--endpoint", store.sparql, "--graph", GRAPH, "--release", str(fixture_release)
         )
     assert code == 2 and "\x1b" not in output and "http://127.0.0.2:1/%1B[2Jx" in output
-
-
-@pytest.mark.parametrize(
-    ("args", "env", "says"),
-    [
-        (("--isql", "127.0.0.1:1111"), None, "--isql goes with --bulk-dir"),
-        (("--bulk-dir", "."), None, "--bulk-dir loads through Virtuoso's SQL port, which needs a login"),
-        (("--bulk-dir", "no-such-folder", "--user", "dba"), {"PILOTKG_STORE_PASSWORD": "x"},
-         "no-such-folder is not a folder"),
-    ],
-)  # fmt: skip
-def test_bulk_usage_errors_are_one_line(
-    fixture_release: Path, args: tuple[str, ...], env: dict[str, str] | None, says: str
-) -> None:
-    code, output = run_load(
-        "--endpoint", "http://127.0.0.1:9/sparql", "--release", str(fixture_release), *args,
-        env=env,
-    )  # fmt: skip
-    assert code == 2 and says in output and "Traceback" not in output
-    assert sum(line.lower().startswith("error:") for line in output.splitlines()) == 1
-
-
-def test_a_missing_isql_client_says_what_to_install_and_leaves_no_files(tmp_path: Path) -> None:
-    loader = BulkLoader(
-        "127.0.0.1:1111", tmp_path, Credentials("dba", PASSWORD), command="no-such-isql-vt"
-    )
-    with pytest.raises(
-        RemoteStoreError, match="no-such-isql-vt is not installed: --bulk-dir needs"
-    ):
-        loader.stage(GRAPH, sorted(NEW, key=str))
-    assert list(tmp_path.iterdir()) == []

@@ -2,7 +2,6 @@
 
 - ``client``: one SPARQL 1.1 Protocol and Graph Store client for any store;
 - ``loading``: the atomic load (a staging graph, counted, then moved over the target);
-- ``bulk``: filling that staging graph with Virtuoso's own bulk loader (``--bulk-dir``);
 - ``verify``: the canned queries run on the store and on the release, compared;
 - ``values``: comparing RDF terms as different stores return them;
 - ``command``: the ``load`` command.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +25,6 @@ from ..options import source_option
 from ..queries import Catalogue
 from ..release import NTRIPLES_DUMP, default_release_dir, read_release
 from ..sources import SourceTree, find_source_dir
-from .bulk import DEFAULT_ISQL_PORT, BulkLoader, check_bulk_dir
 from .client import (
     GRAPH_STORE_BATCH_TRIPLES,
     UPDATE_BATCH_TRIPLES,
@@ -117,36 +115,6 @@ def check_graph_iri(graph: str, *, verify_only: bool, clean_staging: bool = Fals
     return graph
 
 
-def bulk_loader(
-    bulk_dir: Path | None,
-    isql: str | None,
-    *,
-    endpoint: str,
-    credentials: Credentials | None,
-    timeout_s: float,
-) -> BulkLoader | None:
-    """The bulk loader --bulk-dir asks for (its SQL port by default on the endpoint's host),
-    or None; UsageError naming the missing option."""
-    if bulk_dir is None:
-        if isql is not None:
-            raise UsageError(
-                "--isql goes with --bulk-dir, the folder Virtuoso reads the files from"
-            )
-        return None
-    if credentials is None:
-        raise UsageError(
-            "--bulk-dir loads through Virtuoso's SQL port, which needs a login: pass --user "
-            "NAME (dba, or a user with the right to load) and its password in --password-env"
-        )
-    host = urllib.parse.urlsplit(endpoint).hostname or "127.0.0.1"
-    return BulkLoader(
-        isql or f"{host}:{DEFAULT_ISQL_PORT}",
-        check_bulk_dir(bulk_dir),
-        credentials,
-        timeout_s=timeout_s,
-    )
-
-
 @contextmanager
 def progress_bar(total: int, batch: int) -> Iterator[Callable[[int], None]]:
     """A callback drawing a bar with triples per second on stderr, for loads of several batches."""
@@ -201,18 +169,6 @@ def _verify(
     "--graph-store",
     metavar="URL",
     help="SPARQL Graph Store protocol endpoint; when given, uploads use it (faster) instead of INSERT DATA.",
-)
-@click.option(
-    "--bulk-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="A folder Virtuoso may read (DirsAllowed in its virtuoso.ini), on this machine: the staging graph is filled by Virtuoso's bulk loader from files written there, then counted and swapped as usual.",
-)
-@click.option(
-    "--isql",
-    metavar="HOST:PORT",
-    default=None,
-    help=f"Virtuoso's SQL port for --bulk-dir (default: the endpoint's host, port {DEFAULT_ISQL_PORT}).",
 )
 @click.option(
     "--graph",
@@ -275,8 +231,6 @@ def load(
     endpoint: str,
     update_endpoint: str | None,
     graph_store: str | None,
-    bulk_dir: Path | None,
-    isql: str | None,
     graph: str,
     user: str | None,
     password_env: str,
@@ -295,19 +249,14 @@ def load(
     The triples go into a staging graph, are counted there, and replace the
     target in one MOVE; on any failure the target keeps its old contents.
     Staging graphs that killed loads left behind are removed once they are
-    older than --stale-after-s. With --bulk-dir, Virtuoso's bulk loader fills
-    the staging graph from files written there.
+    older than --stale-after-s.
     """
     if clean_staging and (verify or verify_only):
         raise UsageError("--clean-staging only removes staging graphs: leave out --verify")
-    credentials = credentials_from_env(user, password_env, auth, os.environ)
     store = RemoteStore(
         Endpoints(endpoint, update_endpoint, graph_store),
-        credentials=credentials,
+        credentials=credentials_from_env(user, password_env, auth, os.environ),
         timeout_s=timeout_s,
-    )
-    bulk = bulk_loader(
-        bulk_dir, isql, endpoint=endpoint, credentials=credentials, timeout_s=timeout_s
     )
     target = check_graph_iri(graph, verify_only=verify_only, clean_staging=clean_staging)
     if clean_staging:
@@ -318,7 +267,7 @@ def load(
         return
     triples = read_triples(release, source)
     if target is not None and not verify_only:
-        batch = len(triples) if bulk else batch_triples or store.default_batch_triples
+        batch = batch_triples or store.default_batch_triples
         with progress_bar(len(triples), batch) as advance:
             summary = load_triples(
                 store,
@@ -327,7 +276,6 @@ def load(
                 batch_triples=batch,
                 on_progress=advance,
                 stale_after_s=stale_after_s,
-                bulk=bulk,
             )
         for line in summary.cleanup.as_lines() if summary.cleanup else []:
             click.echo(line)

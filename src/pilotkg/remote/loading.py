@@ -29,7 +29,6 @@ import pyoxigraph as ox
 
 from ..graphs import sorted_triples
 from ..namespaces import DATE_DATATYPES, XSD
-from .bulk import BulkLoader
 from .client import Failure, RemoteStore, RemoteStoreError, StagingKept, batches
 from .values import NUMERIC_TYPES, number_key
 
@@ -244,15 +243,12 @@ def load_triples(
     batch_triples: int | None = None,
     on_progress: Callable[[int], None] = _ignore,
     stale_after_s: float = DEFAULT_STALE_AFTER_S,
-    bulk: BulkLoader | None = None,
 ) -> LoadSummary:
     """Replace ``graph`` in ``store`` with ``triples``, atomically (see the module docstring).
 
     ``on_progress`` is called with the number of triples each finished batch held.
     Staging graphs of ``graph`` abandoned ``stale_after_s`` seconds ago or more are
-    removed first. With ``bulk``, Virtuoso's bulk loader fills the staging graph
-    instead of requests to ``store``, counted as usual, and the swap is one SQL
-    transaction on its SQL port instead of a MOVE (see :mod:`pilotkg.remote.bulk`).
+    removed first.
     """
     started = time.perf_counter()
     unique = sorted_triples(triples)
@@ -262,18 +258,11 @@ def load_triples(
     store.update(f"DROP SILENT GRAPH {ox.NamedNode(staging)}", what="a first write")
     cleanup = remove_stale_staging(store, graph, stale_after_s=stale_after_s, own=staging)
     try:
-        if bulk is not None:
-            bulk.stage(staging, unique)
-            on_progress(len(unique))
-        else:
-            for batch in batches(unique, batch_triples or store.default_batch_triples):
-                store.upload(staging, batch)
-                on_progress(len(batch))
+        for batch in batches(unique, batch_triples or store.default_batch_triples):
+            store.upload(staging, batch)
+            on_progress(len(batch))
         _expect_count(store, staging, unique, where="the staging graph")
-        if bulk is not None:
-            swap = bulk.swap(target=graph, staging=staging)
-        else:
-            swap = _replace(store, target=graph, staging=staging)
+        swap = _replace(store, target=graph, staging=staging)
     except BaseException as error:
         if isinstance(error, StagingKept):
             raise
@@ -292,16 +281,10 @@ def load_triples(
         endpoint=store.endpoints.query,
         triples=len(unique),
         seconds=time.perf_counter() - started,
-        method=_method(store, bulk),
+        method="Graph Store protocol" if store.uses_graph_store else "INSERT DATA",
         swap=swap,
         cleanup=cleanup,
     )
-
-
-def _method(store: RemoteStore, bulk: BulkLoader | None) -> str:
-    if bulk is not None:
-        return "Virtuoso bulk loader"
-    return "Graph Store protocol" if store.uses_graph_store else "INSERT DATA"
 
 
 def _refuse_unloadable(triples: Sequence[ox.Triple], graph: str) -> None:
