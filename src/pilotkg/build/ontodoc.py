@@ -15,7 +15,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .memo import Memo, digest
@@ -47,7 +47,10 @@ def ontology_html_process(
     for its UTF-8 bytes (RuntimeError with pyLODE's message when it failed). The process
     is stopped when the block is left early, on error too. With a ``memo``, the HTML the
     same pyLODE made of the same ontology is given back and no process starts."""
-    key = digest(f"pyLODE {version('pylode')}".encode(), ontology_ttl)
+    try:
+        key = digest(f"pyLODE {version('pylode')}".encode(), ontology_ttl)
+    except PackageNotFoundError:  # no version to key on: nothing remembered, pyLODE says why
+        key, memo = "", None
     known = memo.get("ontodoc", key) if memo is not None else None
     if known is not None:
         yield lambda: known
