@@ -131,7 +131,7 @@ def _build_command(sources: Path, out: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "pilotkg.cli",
+        "pilotkg",
         "build",
         "--source",
         str(sources),

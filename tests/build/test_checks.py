@@ -236,7 +236,7 @@ def _run_build(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
     """``pilotkg build`` in a process of its own: a crash in native code must not end pytest."""
     return subprocess.run(
         [
-            *(sys.executable, "-m", "pilotkg.cli", "build", "--source", str(source)),
+            *(sys.executable, "-m", "pilotkg", "build", "--source", str(source)),
             *("--out", str(out), "--skip", "owl"),
         ],
         capture_output=True,

@@ -95,7 +95,7 @@ def test_rebuild_in_another_process_is_byte_identical(
         [
             sys.executable,
             "-m",
-            "pilotkg.cli",
+            "pilotkg",
             "build",
             "--source",
             str(source_dir),

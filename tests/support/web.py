@@ -149,10 +149,13 @@ class LiveServer:
         settings = [
             arg for name, value in (*TEST_SETTINGS, *extra) for arg in ("--setting", name, value)
         ]
+        # ``-m pilotkg`` (its ``__main__``) rather than ``-m pilotkg.cli``: multiprocessing's
+        # spawn skips re-running a ``__main__`` module in the query workers, where it would
+        # import the whole CLI again (a second a server start on this machine)
         command = [
             sys.executable,
             "-m",
-            "pilotkg.cli",
+            "pilotkg",
             "serve",
             "--source",
             str(source or built_source()),
