@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -197,17 +198,31 @@ def validate_shacl_turbo(data: ox.Store, shapes: list[ox.Triple]) -> list[Findin
     """
     # native; imported only when used
     import rdflib
-    from pyshacl_turbo import compile_shapes
     from pyshacl_turbo.rdf import Input
 
     text = data.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=PREFIXES)
-    program = compile_shapes(to_store(shapes), advanced=True)  # type: ignore[no-untyped-call]
-    _conforms, results, _text = program.validate(
+    _conforms, results, _text = _compiled_shapes(tuple(shapes)).validate(
         Input((text or b"").decode("utf-8"), "turtle", None, {}, preserve_ids=True),
         allow_warnings=True,
     )
     assert isinstance(results, rdflib.Graph)
     return shacl_findings(results)
+
+
+@lru_cache(maxsize=4)
+def _compiled_shapes(shapes: tuple[ox.Triple, ...]) -> Any:
+    """pyshacl-turbo's program for ``shapes``, compiled once per set of shape triples.
+
+    Compiling costs several times what validating a small graph does, and the same
+    shapes check graph after graph: fixture after fixture in the tests, build after
+    build in a long-lived process. The key is the triples themselves, blank-node
+    labels included, so a program is only ever reused for exactly the shapes it was
+    compiled from; a few are kept, for a process that checks against more than one
+    set. The program keeps no state between validations.
+    """
+    from pyshacl_turbo import compile_shapes  # native; imported only when used
+
+    return compile_shapes(to_store(list(shapes)), advanced=True)  # type: ignore[no-untyped-call]
 
 
 def shacl_engine() -> str:
