@@ -36,6 +36,10 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench import fmt_stat, machine, peak_rss_mb, spawn, summary  # noqa: E402
+from pilotkg.release import MEMO_VARIABLE  # noqa: E402
+
+# A build "into a new folder" must find no memo: not one a shared folder (a CI cache) holds.
+os.environ.pop(MEMO_VARIABLE, None)
 
 Json = dict[str, Any]
 #: How often the watchdog reads the process tree's memory.

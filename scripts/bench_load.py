@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from pilotkg.build import pipeline  # noqa: E402  (the checkout's package, also when not installed)
+from pilotkg.errors import PilotkgError  # noqa: E402
 from pilotkg.release import read_release  # noqa: E402
 from pilotkg.remote.client import Credentials, Endpoints, RemoteStore  # noqa: E402
 from pilotkg.remote.loading import load_triples, merged_by_value  # noqa: E402
@@ -120,8 +121,21 @@ def store_for(instance: Instance, method: str) -> TimedStore:
 
 
 def parse_size(text: str) -> int:
+    """A size such as 100k or 1m; argparse's usage error (exit 2) for anything else."""
     text = text.strip().lower()
-    return int(float(text.rstrip("km")) * {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1))
+    try:
+        return int(float(text.rstrip("km")) * {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 100k or 1m") from None
+
+
+def parse_sizes(text: str) -> list[str]:
+    """``--sizes``: ``real`` and sizes such as 100k, 1m, separated by commas."""
+    sizes = [size.strip() for size in text.split(",") if size.strip()]
+    for size in sizes:
+        if size != "real":
+            parse_size(size)
+    return sizes
 
 
 def triples_for(size: str, *, seed: int, work: Path) -> list[ox.Triple]:
@@ -263,6 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes",
+        type=parse_sizes,
         default="real,100k,1m",
         help="comma-separated: real and/or sizes such as 100k, 1m",
     )
@@ -285,7 +300,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="pilotkg-bench-load-") as tmp:
         work = Path(tmp)
         with private_virtuoso(work / "virtuoso") as instance:
-            for size in args.sizes.split(","):
+            for size in args.sizes:
                 triples, dropped[size] = loadable(triples_for(size, seed=args.seed, work=work))
                 print(
                     f"{size}: {len(triples):,} triples ({dropped[size]} dropped)", file=sys.stderr
@@ -316,5 +331,16 @@ def main(argv: list[str] | None = None) -> None:
     print(table)
 
 
+def run() -> None:
+    """``main``, with a failed run as one line on stderr and exit 1 instead of a traceback:
+    what failed is Virtuoso (its own output is shown above the line), or a load."""
+    try:
+        main()
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        raise SystemExit(f"bench_load: {' '.join(map(str, error.cmd))[:200]}: {error}") from None
+    except (PilotkgError, AssertionError, OSError) as error:
+        raise SystemExit(f"bench_load: the run failed: {error}") from None
+
+
 if __name__ == "__main__":
-    main()
+    run()

@@ -171,6 +171,8 @@ LINK_PREFIX = ".link-"  # a symlink to a release, about to replace the release p
 RETIRE_PREFIX = ".retire-"  # a marker: the release it names is superseded and is deleted
 LOCK_FILE = ".lock"
 MEMO_FOLDER = ".memo"  # what slow build steps made, by the hash of their input (build/memo.py)
+#: Names a folder that holds the build memo instead of each releases folder's own.
+MEMO_VARIABLE = "PILOTKG_BUILD_MEMO"
 #: A release's folder name: when it was built (UTC) and a random part.
 RELEASE_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
 #: What ``tempfile.mkdtemp`` made beside the release path before releases had a folder.
@@ -356,8 +358,11 @@ def publish(release: ReleasePath, staging: Path, release_id: str) -> None:
 
 
 def memo_folder(staging: Path) -> Path:
-    """The build memo of the releases folder a release is staged in (``staged_release``)."""
-    return staging.parent / MEMO_FOLDER
+    """The build memo of the releases folder a release is staged in (``staged_release``),
+    or the folder ``PILOTKG_BUILD_MEMO`` names: one memo for builds into several places
+    (a CI cache, a test session), which the memo's atomic entries make safe to share."""
+    named = os.environ.get(MEMO_VARIABLE)
+    return Path(named) if named else staging.parent / MEMO_FOLDER
 
 
 @contextmanager

@@ -13,9 +13,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pilotkg.build.memo import KEEP, Memo
+from pilotkg.release import MEMO_VARIABLE
 
 ZONE = Path("data/zones.ttl")
+
+
+@pytest.fixture(autouse=True)
+def memo_beside_the_releases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests watch the memo of each ``--out``: not the one the test session shares
+    (``tests/support/shared.py``), which would answer before pyLODE or HermiT ran."""
+    monkeypatch.delenv(MEMO_VARIABLE, raising=False)
 
 
 def broken_tools(root: Path) -> dict[str, str]:
@@ -130,3 +140,24 @@ def test_the_memo_keeps_the_newest_entries_and_never_fails_the_build(tmp_path: P
 
 def memo_entries_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def test_a_named_memo_folder_serves_builds_into_other_places(
+    source_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``PILOTKG_BUILD_MEMO``: a build into a new folder finds what a build elsewhere
+    remembered there, and nothing is remembered beside either release."""
+    shared = tmp_path / "shared-memo"
+    monkeypatch.setenv(MEMO_VARIABLE, str(shared))
+    first = build(source_copy, tmp_path / "one" / "dist")
+    assert first.returncode == 0, first.stderr
+    assert len(memo_entries_in(shared / "ontodoc")) == 1
+    assert len(memo_entries_in(shared / "owl")) == 1
+    elsewhere = tmp_path / "two" / "dist"
+    second = build(source_copy, elsewhere, broken_tools(tmp_path / "broken"))
+    assert second.returncode == 0, second.stderr
+    assert (elsewhere / "ontology.html").read_bytes() == (
+        tmp_path / "one" / "dist" / "ontology.html"
+    ).read_bytes()
+    assert memo_entries(tmp_path / "one" / "dist", "ontodoc") == []
+    assert memo_entries(elsewhere, "ontodoc") == memo_entries(elsewhere, "owl") == []

@@ -22,16 +22,24 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from pilotkg.release import MEMO_VARIABLE
+
 SCRATCH_VARIABLE = "PILOTKG_TEST_SCRATCH"
 
 
 def start_session() -> None:
-    """Make the session's scratch folder and name it for the workers to come."""
-    os.environ[SCRATCH_VARIABLE] = tempfile.mkdtemp(prefix="pilotkg-tests-")
+    """Make the session's scratch folder and name it for the workers to come, with one build
+    memo in it (``PILOTKG_BUILD_MEMO``) for every build of the session, in any process: the
+    ontology's HTML is then made by pyLODE once, not by every test that builds into a folder
+    of its own. The tests of the memo itself build without it (``tests/build/test_memo.py``)."""
+    scratch = tempfile.mkdtemp(prefix="pilotkg-tests-")
+    os.environ[SCRATCH_VARIABLE] = scratch
+    os.environ[MEMO_VARIABLE] = str(Path(scratch) / "build-memo")
 
 
 def end_session() -> None:
     """Delete the session's scratch folder (what ``start_session`` made)."""
+    os.environ.pop(MEMO_VARIABLE, None)
     folder = os.environ.pop(SCRATCH_VARIABLE, None)
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)

@@ -37,6 +37,8 @@ LOOKUP = "ASK { <https://w3id.org/pilotkg/id/zone/shenzhen> ?p ?o }"
 #: Runs until the time limit on any graph of a few hundred triples (a four-way cross join).
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 #: Grows without bound in memory: a three-way cross join that must be sorted whole.
+#: On the server's allow-list, in the top-level domain RFC 6761 reserves never to resolve.
+UNRESOLVABLE = "http://pilotkg-test.invalid/sparql"
 CARTESIAN = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 5"
 
 
@@ -56,7 +58,7 @@ def allowed() -> Iterator[Listener]:
 @pytest.fixture(scope="module")
 def server(allowed: Listener) -> Iterator[LiveServer]:
     extra = (
-        ("service_allowlist", f"https://query.wikidata.org/sparql,{allowed.url}"),
+        ("service_allowlist", f"https://query.wikidata.org/sparql,{allowed.url},{UNRESOLVABLE}"),
         ("query_memory_mb", "256"),
         ("max_result_bytes", "1000000"),
         ("max_client_queries", "3"),
@@ -190,6 +192,18 @@ def test_an_allowed_endpoint_on_a_loopback_address_is_refused(
         assert response.status_code == 403, response.text
         assert "loopback" in response.text and "service_private_networks" in response.text
     assert allowed.connections == 0
+
+
+def test_an_allowed_endpoint_whose_host_does_not_resolve_is_a_bad_gateway(
+    server: LiveServer,
+) -> None:
+    """Allowed, but unreachable from here: the other server's failure (502), not the
+    client's fault (403)."""
+    query = f"SELECT * WHERE {{ SERVICE <{UNRESOLVABLE}> {{ ?x ?p ?o }} }}"
+    for response in send_all_ways(server, query):
+        assert response.status_code == 502, response.text
+        assert f"SERVICE <{UNRESOLVABLE}>: its host could not be resolved" in response.text
+        assert "Nothing was sent to it." in response.text
 
 
 def test_an_allowed_endpoint_in_an_opened_network_is_reached() -> None:

@@ -233,6 +233,7 @@ def test_the_chinese_page_has_chinese_column_names(real_server: LiveServer) -> N
         ("/zones?_sort_desc=colour", "_sort_desc"),
         ("/zones?_sort=year&_sort_desc=year", "_sort"),
         ("/zones.csv?_page=0", "_page"),
+        ("/zones.csv?_page=" + "9" * 5000, "_page"),
         ("/policies?province=region:guangdong", "province"),
     ],
 )

@@ -363,6 +363,8 @@ def test_fragments_are_cached_by_their_whole_address(web_client: TestClient) -> 
         ("page=0", "page", "a whole number from 1"),
         ("page=two", "page", "a whole number from 1"),
         (f"page={MAX_PAGES + 1}", "page", f"goes up to {MAX_PAGES}"),
+        (f"page={'9' * 5000}", "page", f"goes up to {MAX_PAGES}"),
+        ("page=%C2%B3", "page", "a whole number from 1"),
         (
             "subject=https://example.org/a&subject=https://example.org/b",
             "subject",

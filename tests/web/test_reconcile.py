@@ -582,6 +582,14 @@ def test_suggest_entities(real_server: LiveServer) -> None:
         400,
         "cursor",
     )
+    # more digits than Python's int() reads: still the parameter's refusal, not a 500
+    _one_line(
+        httpx.get(
+            f"{_service(real_server)}/suggest/entity", params={"prefix": "x", "cursor": "9" * 5000}
+        ),
+        400,
+        "cursor",
+    )
 
 
 def test_suggest_types_and_properties(real_server: LiveServer) -> None:

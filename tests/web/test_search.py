@@ -182,6 +182,9 @@ def test_the_json_form_for_scripts(real_server: LiveServer) -> None:
     [
         ({"q": "x", "page": "0"}, "The parameter page takes a whole number from 1"),
         ({"q": "x", "page": "two"}, "The parameter page takes a whole number from 1"),
+        ({"q": "x", "page": "３"}, "The parameter page takes a whole number from 1"),
+        # more digits than Python's int() reads
+        ({"q": "x", "page": "9" * 5000}, "The parameter page takes a whole number from 1"),
         ({"q": "x" * 201}, "The parameter q takes at most 200 characters."),
     ],
 )

@@ -17,9 +17,10 @@ instead.
 - **Only what passed.** HermiT's verdict is kept only when it found nothing: a
   failing check always runs, so its message is HermiT's own, fresh.
 - **Beside the releases it served.** The memo lives in the releases folder of
-  ``--out`` (``release.ReleasePath.memo``), so each release path has its own and a
-  fresh ``--out`` starts empty; it is written under the releases folder's lock,
-  one file per entry, each replaced atomically, and only the newest
+  ``--out`` (``release.memo_folder``), so each release path has its own and a
+  fresh ``--out`` starts empty, unless ``PILOTKG_BUILD_MEMO`` names one folder for
+  every build; it is written one file per entry, each replaced atomically (so
+  builds that share a memo never read half an entry), and only the newest
   ``KEEP`` entries of each kind are kept.
 """
 

@@ -25,6 +25,7 @@ from .browse_sparql import Filter, Value, View
 from .browse_tables import Column, Table
 from .knowledge import Knowledge
 from .negotiate import FORMAT_PARAMETERS
+from .numbers import whole_number
 
 SORT, SORT_DESC, PAGE = "_sort", "_sort_desc", "_page"
 #: Pages are numbered below this (a longer number is refused before it is read).
@@ -71,8 +72,9 @@ def _value(column: Column, raw: str, knowledge: Knowledge, _: Callable[..., str]
     """``raw`` as the RDF term a filter on ``column`` compares with."""
     if column.kind in ("number", "year"):
         year = column.kind == "year"
-        if raw.isascii() and raw.isdigit() and (len(raw) == 4 if year else len(raw) <= 9):
-            return ox.Literal(str(int(raw)), datatype=_INTEGER)
+        number = whole_number(raw)
+        if number is not None and (len(raw) == 4 if year else number < 10**9):
+            return ox.Literal(str(number), datatype=_INTEGER)
         expected = _("a year such as 2019") if year else _("a whole number such as 1")
         raise BadParameter(
             _(
@@ -149,16 +151,15 @@ def _page(params: QueryParams, _: Callable[..., str]) -> int:
     values = params.getlist(PAGE)
     if not values:
         return 1
-    raw = values[0]
-    whole = raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_PAGE))
-    if len(values) > 1 or not (whole and 0 < int(raw) < MAX_PAGE):
+    page = whole_number(values[0])
+    if len(values) > 1 or page is None or not 0 < page < MAX_PAGE:
         raise BadParameter(
             _(
                 "The parameter _page takes one whole number from 1, not “{value}”.",
                 value=", ".join(values),
             )
         )
-    return int(raw)
+    return page
 
 
 def token(value: Value) -> str:

@@ -45,8 +45,16 @@ async def _addresses(host: str, port: int) -> tuple[str, ...]:
     return addresses
 
 
-async def refusal(endpoints: tuple[str, ...], opened: tuple[Network, ...]) -> str | None:
-    """Why a query may not call ``endpoints`` (normalised http(s) IRIs), or None if it may."""
+async def refusal(
+    endpoints: tuple[str, ...], opened: tuple[Network, ...]
+) -> tuple[int, str] | None:
+    """The HTTP status and the reason why a query may not call ``endpoints`` (normalised
+    http(s) IRIs), or None if it may.
+
+    An address the wall keeps out is 403: the client asked for what may not be done. A
+    host that does not resolve is 502: the query was allowed, and the endpoint it names
+    cannot be reached from here (the failure of another server, as when it answers badly).
+    """
     for endpoint in endpoints:
         parts = urlsplit(endpoint)
         host = parts.hostname or ""
@@ -54,11 +62,14 @@ async def refusal(endpoints: tuple[str, ...], opened: tuple[Network, ...]) -> st
         try:
             addresses = await _addresses(host, port)
         except OSError:
-            return f"SERVICE <{endpoint}>: its host could not be resolved. Nothing was sent to it."
+            return (
+                502,
+                f"SERVICE <{endpoint}>: its host could not be resolved. Nothing was sent to it.",
+            )
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])
             if not ip.is_global and not any(ip in network for network in opened):
-                return (
+                return 403, (
                     f"SERVICE <{endpoint}> resolves to {ip}, a private, loopback or link-local "
                     "address, which queries may not reach (setting service_private_networks). "
                     "Nothing was sent to it."

@@ -301,7 +301,7 @@ async def _refusal(
         opened = egress.parse_networks(site.settings.service_private_networks)
         problem = await egress.refusal(verdict.endpoints, opened)
         if problem:
-            return refuse(request, 403, problem)
+            return refuse(request, *problem)
     return None
 
 

@@ -27,6 +27,7 @@ from starlette.datastructures import QueryParams
 
 from ..namespaces import XSD
 from ..queries import expand
+from .numbers import whole_number
 
 #: The selector's parameters, in the template's order.
 PATTERN_PARAMETERS = ("subject", "predicate", "object")
@@ -177,10 +178,10 @@ def _literal(value: str) -> ox.Literal | None:
 
 
 def _page(value: str, _: Callable[..., str], last_page: int) -> int:
-    digits = value.lstrip("0")
-    if not (value.isascii() and value.isdigit() and digits):
+    page = whole_number(value)
+    if not page:  # not a number, or 0
         raise BadSelector(_("The parameter page takes a whole number from 1, as in page=2."))
-    if len(digits) > len(str(last_page)) or int(digits) > last_page:
+    if page > last_page:
         raise BadSelector(
             _(
                 "The parameter page goes up to {last}; to reach triples past that page, give "
@@ -188,4 +189,4 @@ def _page(value: str, _: Callable[..., str], last_page: int) -> int:
                 last=last_page,
             )
         )
-    return int(digits)
+    return page

@@ -22,6 +22,7 @@ from .i18n import translator
 from .kinds import kind_noun
 from .map import ChinaMap, china_map
 from .negotiate import HTML, Page, negotiate
+from .numbers import whole_number
 from .pictures import Designation, Series, Step, designations, used_series, used_steps
 from .search import search_index
 from .site import Site, language, site_of
@@ -122,13 +123,13 @@ async def search(request: Request) -> Response:
             400,
             _("The parameter q takes at most {limit} characters.", limit=MAX_QUERY_CHARACTERS),
         )
-    page_asked = request.query_params.get("page", "1")
-    if not (page_asked.isascii() and page_asked.isdigit() and 0 < int(page_asked) < 10**6):
+    page = whole_number(request.query_params.get("page", "1"))
+    if page is None or not 0 < page < 10**6:
         return site.error(
             request, 400, _("The parameter page takes a whole number from 1, as in page=2.")
         )
     results = search_index(site).search(
-        text, lang, page=int(page_asked), per_page=site.settings.max_search_results
+        text, lang, page=page, per_page=site.settings.max_search_results
     )
     chosen = negotiate(request, [HTML, JSON])
     if chosen is not None and chosen.offer is JSON:

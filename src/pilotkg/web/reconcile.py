@@ -34,6 +34,7 @@ from .bodies import bounded_body, is_utf8_form
 from .fairness import gives_way_to_queries
 from .i18n import translator
 from .knowledge import other_language
+from .numbers import whole_number
 from .reader import infobox_properties
 from .reconcile_extend import extension, read_extension
 from .reconcile_match import MAX_BATCH, MAX_TEXT, BadBatch, Reconciler, read_batch
@@ -271,14 +272,14 @@ def _prefix(request: Request, site: Site) -> str | Response:
 def _whole(request: Request, site: Site, name: str, default: int) -> int | Response:
     """The whole number parameter ``name`` (``default`` when absent), or its refusal."""
     _ = translator(language(request))
-    value = request.query_params.get(name, str(default))
-    if not (value.isascii() and value.isdigit() and int(value) < 10**6):
+    number = whole_number(request.query_params.get(name, str(default)))
+    if number is None or number >= 10**6:
         return site.error(
             request,
             400,
             _("The parameter {name} takes a whole number, as in {name}=10.", name=name),
         )
-    return int(value)
+    return number
 
 
 def _kind(request: Request, site: Site, required: bool) -> str | Response | None:
