@@ -94,11 +94,22 @@ def _version(knowledge: Knowledge) -> str:
 
 
 def create_app(
-    settings: Settings, *, release: Release | None = None, status: BuildStatus | None = None
+    settings: Settings,
+    *,
+    release: Release | None = None,
+    status: BuildStatus | None = None,
+    workers_first: bool = True,
 ) -> Starlette:
     """The app serving the release in ``settings.release_dir`` (or ``release``, a copy of it
     that ``serve --watch`` keeps while the app serves); query workers start with its lifespan.
-    ``status`` is the rebuild outcome its pages show, shared by the apps a watch swaps in."""
+    ``status`` is the rebuild outcome its pages show, shared by the apps a watch swaps in.
+
+    With ``workers_first`` the lifespan's startup waits until every query worker has
+    opened the store, so a server that says it is up answers queries at once. Without
+    it (a release ``--watch`` swaps in), the app serves as soon as its own store is
+    loaded, its pages showing the edit while the workers start beside it: a query that
+    comes first waits in the pool's queue for the first worker to be ready, as it would
+    wait for a busy one."""
     release = release or Release.open(settings.release_dir)
     stores = open_stores(release, settings.store_dir)
     knowledge = Knowledge(stores.main)
@@ -127,7 +138,10 @@ def create_app(
             federated=bool(settings.service_allowlist),
         )
         try:
-            await pool.start()
+            if workers_first:
+                await pool.start()
+            else:
+                pool.start_in_background()
             site.pool = pool
             yield
         finally:

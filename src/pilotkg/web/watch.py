@@ -13,13 +13,16 @@ page until a later build passes.
 
 Each app serves a private copy of its release, so the build that publishes the next
 one, which deletes the folder ``dist/`` named, cannot take files from under requests
-the old app is still answering. A source changed while it was being built is built
-again before anything is swapped, so what is served is what was checked.
+the old app is still answering. A swapped-in app serves as soon as its store is loaded,
+its query workers starting beside it (``create_app``'s ``workers_first``). A source
+changed while it was being built is built again before anything is swapped, so what is
+served is what was checked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import shutil
 import tempfile
@@ -66,15 +69,19 @@ def snapshot(source_dir: Path) -> Snapshot:
     return found
 
 
-def pinned_app(settings: Settings, status: BuildStatus) -> tuple[Starlette, Callable[[], None]]:
+def pinned_app(
+    settings: Settings, status: BuildStatus, *, workers_first: bool = True
+) -> tuple[Starlette, Callable[[], None]]:
     """An app over a private copy of the release at ``settings.release_dir``, and the step
     that removes the copy once the app has stopped. It blocks (it loads two stores): the
-    watcher calls it in a thread."""
+    watcher calls it in a thread. ``workers_first``: as ``create_app``'s."""
     scratch = Path(tempfile.mkdtemp(prefix="pilotkg-served-"))
     try:
         copy = scratch / "release"
         shutil.copytree(settings.release_dir.resolve(), copy)
-        app = create_app(settings, release=Release.open(copy), status=status)
+        app = create_app(
+            settings, release=Release.open(copy), status=status, workers_first=workers_first
+        )
         app.state.site.stores.worker_path()  # the workers' store, loaded here, off the event loop
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -155,7 +162,9 @@ class Watcher:
             progress("the sources changed while they were built: building again")
             return  # the next round sees the change (``seen`` is what was built)
         built = time.perf_counter()
-        app, cleanup = await asyncio.to_thread(pinned_app, settings, self.status)
+        app, cleanup = await asyncio.to_thread(
+            functools.partial(pinned_app, settings, self.status, workers_first=False)
+        )
         self.status.failure = None
         await target.swap(app, cleanup=cleanup)
         progress(

@@ -658,6 +658,11 @@ class QueryPool:
         self._tasks: set[asyncio.Task[object]] = set()
 
     @property
+    def workers_ready(self) -> int:
+        """How many workers have opened the store and take jobs (idle or busy)."""
+        return sum(worker.state in ("idle", "busy") for worker in self._workers)
+
+    @property
     def sealed(self) -> bool:
         """Whether every sealed worker really has no network (False where the kernel refused)."""
         return all(w.sealed for w in self._workers if w.lane == "sealed")
@@ -670,6 +675,19 @@ class QueryPool:
                 "query workers could not be moved into a network namespace of their own; "
                 "SERVICE is then guarded by the query check alone"
             )
+
+    def start_in_background(self) -> None:
+        """``start``, while the pool already takes jobs: each waits for the first worker
+        that is ready. A worker that fails to start is started again by the next query
+        that finds no other (see ``dispatch``), so the failure is only logged here."""
+
+        async def start() -> None:
+            try:
+                await self.start()
+            except Exception as error:  # the workers that did start serve; "down" ones retry
+                log.warning("a query worker did not start: %s", error)
+
+        self.background(start())
 
     def submit(self, job: Job, *, lane: Lane = "sealed") -> _Request:
         """Queue ``job`` for the next free worker of ``lane``; await the returned request's
