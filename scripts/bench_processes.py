@@ -237,6 +237,18 @@ def _watch(args: argparse.Namespace) -> tuple[dict[str, object], str]:
     return figures, table
 
 
+PARTS = ("processes", "watch")
+
+
+def _parts(text: str) -> tuple[str, ...]:
+    """``--parts``: some of ``PARTS``, separated by commas (argparse's usage error otherwise)."""
+    parts = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(PARTS)}, not {text!r}")
+    return parts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -252,14 +264,25 @@ def main() -> None:
         "--runs", type=int, default=3, help="rounds over every server (medians kept)"
     )
     parser.add_argument("--edits", type=int, default=5, help="edits timed under --watch")
+    parser.add_argument(
+        "--parts",
+        type=_parts,
+        default=PARTS,
+        help="comma-separated, of processes and watch (default: both)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results-processes.json")
     args = parser.parse_args()
 
     load_at_start = os.getloadavg()[0]
-    rows, processes_table = _processes(args)
-    print("\n" + processes_table, flush=True)
-    watch, watch_table = _watch(args)
-    print("\n" + watch_table, flush=True)
+    rows: list[dict[str, object]] = []
+    processes_table = watch_table = "(not run)"
+    watch: dict[str, object] = {}
+    if "processes" in args.parts:
+        rows, processes_table = _processes(args)
+        print("\n" + processes_table, flush=True)
+    if "watch" in args.parts:
+        watch, watch_table = _watch(args)
+        print("\n" + watch_table, flush=True)
     changed = subprocess.run(
         ["git", "-C", str(ROOT), "status", "--porcelain", "src"], capture_output=True, text=True
     ).stdout.split()
