@@ -60,8 +60,7 @@ class SecuredStarlette(Starlette):
         super().__init__(**kwargs)
 
     def build_middleware_stack(self) -> ASGIApp:
-        secured = SecurityHeaders(super().build_middleware_stack(), self.security_headers)
-        return reconcile.Frameable(secured)  # the preview cards, framed by OpenRefine
+        return SecurityHeaders(super().build_middleware_stack(), self.security_headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -23,11 +23,10 @@ import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import MutableHeaders, QueryParams
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..namespaces import ID, KIND_CLASSES, PILOT
 from .bodies import bounded_body, is_utf8_form
@@ -51,6 +50,7 @@ from .reconcile_vocabulary import (
     types,
 )
 from .search import fold, quality, search_index
+from .security import FRAMEABLE
 from .site import Site, language, site_of
 
 #: Suggestions per answer (``cursor`` pages on), and the preview card's frame in OpenRefine.
@@ -60,8 +60,6 @@ PREVIEW_WIDTH, PREVIEW_HEIGHT = 420, 300
 PREVIEW_FACTS = 4
 #: The largest form body accepted (a full batch of long Chinese names, percent-encoded).
 MAX_BODY_BYTES = 1_000_000
-#: The scope key a handler sets when its response may be shown in another site's frame.
-FRAMEABLE = "pilotkg.frameable"
 _JSON = "application/json"
 
 
@@ -186,7 +184,7 @@ def manifest(site: Site, request: Request, lang: str) -> dict[str, Any]:
 @gives_way_to_queries
 async def preview(request: Request) -> Response:
     """An entity as a small card: its names, kind, where it is and its first infobox rows, in
-    the reader's language, for OpenRefine's preview frame (which may show it: ``Frameable``)."""
+    the reader's language, for OpenRefine's preview frame (which may show it: ``security.framable``)."""
     site = site_of(request)
     lang = language(request)
     _ = translator(lang)
@@ -216,39 +214,6 @@ async def preview(request: Request) -> Response:
         summary=knowledge.definition(iri, lang),
         facts=[present[p] for p in wanted if p in present][:PREVIEW_FACTS],
     )
-
-
-class Frameable:
-    """Lets another site frame the responses a handler marks ``FRAMEABLE`` (the preview cards,
-    which OpenRefine shows in a sandboxed ``<iframe>``).
-
-    The site forbids framing (``frame-ancestors 'none'``, ``X-Frame-Options: DENY``) so that
-    no page can lay ours under its own to steal clicks. A preview card holds nothing to
-    click but links to the site's pages, so its response says ``frame-ancestors *`` instead;
-    its other directives stay. It wraps ``security.SecurityHeaders``, which sets them.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def framed(message: Message) -> None:
-            if message["type"] == "http.response.start" and scope.get(FRAMEABLE):
-                headers = MutableHeaders(scope=message)
-                policy = headers.get("content-security-policy", "")
-                if policy:
-                    headers["Content-Security-Policy"] = policy.replace(
-                        "frame-ancestors 'none'", "frame-ancestors *"
-                    )
-                if "x-frame-options" in headers:
-                    del headers["X-Frame-Options"]
-            await send(message)
-
-        await self.app(scope, receive, framed)
 
 
 # --- suggestions and proposals -------------------------------------------------------------

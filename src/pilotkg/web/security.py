@@ -58,6 +58,8 @@ YASGUI_STYLE_HASHES = (
 
 #: The scope key ``Site.origin`` sets when a response is built from the request's Host header.
 HOST_REFLECTED = "pilotkg.host_reflected"
+#: The scope key a handler sets on a response another site may frame (``framable``).
+FRAMEABLE = "pilotkg.frameable"
 
 _HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]+)?")
 _CSP_PATH = re.compile(r"[A-Za-z0-9\-._~!$&()*+=:@%/]*")  # no space, ';', ',' or quote
@@ -196,13 +198,37 @@ def root_relative(location: str, own_hosts: Iterable[str]) -> str:
     return urlunsplit(("", "", "/" + parts.path.lstrip("/"), parts.query, parts.fragment))
 
 
+def framable(headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` for a response another site may frame: the preview cards, which
+    OpenRefine shows in a sandboxed ``<iframe>``.
+
+    The site forbids framing (``frame-ancestors 'none'``, ``X-Frame-Options: DENY``) so
+    that no page can lay ours under its own to steal clicks. A preview card holds nothing
+    to click but links to the site's pages, so it says ``frame-ancestors *`` instead, its
+    other directives kept.
+
+    >>> framable({"Content-Security-Policy": "img-src 'self'; frame-ancestors 'none'",
+    ...           "X-Frame-Options": "DENY"})
+    {'Content-Security-Policy': "img-src 'self'; frame-ancestors *"}
+    """
+    framed = {name: value for name, value in headers.items() if name != "X-Frame-Options"}
+    policy = framed.get("Content-Security-Policy")
+    if policy:
+        framed["Content-Security-Policy"] = policy.replace(
+            "frame-ancestors 'none'", "frame-ancestors *"
+        )
+    return framed
+
+
 class SecurityHeaders:
-    """Sets the security headers on every HTTP response, keeps responses built from the Host
-    header out of shared caches, and makes redirects to this server root-relative."""
+    """Sets the security headers on every HTTP response (those of ``framable`` where the
+    handler marked the response ``FRAMEABLE``), keeps responses built from the Host header
+    out of shared caches, and makes redirects to this server root-relative."""
 
     def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
         self.app = app
         self.headers = headers
+        self.framed_headers = framable(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -212,7 +238,8 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
+                chosen = self.framed_headers if scope.get(FRAMEABLE) else self.headers
+                for name, value in chosen.items():
                     headers[name] = value
                 if scope.get(HOST_REFLECTED):
                     headers["Cache-Control"] = private(headers.get("cache-control"))
