@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -38,6 +37,7 @@ from pathlib import Path
 
 import httpx
 
+from bench_context import run_context
 from bench_serve import CONCURRENCY, REQUESTS, Figures, _free_port, _median_figures, _run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -287,12 +287,7 @@ def main() -> None:
         ["git", "-C", str(ROOT), "status", "--porcelain", "src"], capture_output=True, text=True
     ).stdout.split()
     context = {
-        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
-        "cpus": len(os.sched_getaffinity(0)),
-        "load_average_1min": {
-            "start": round(load_at_start, 2),
-            "end": round(os.getloadavg()[0], 2),
-        },
+        **run_context(load_at_start),
         "source": str(args.source),
         "seconds_per_cell": args.seconds,
         "max_requests_per_cell": args.max_requests,

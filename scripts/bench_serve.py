@@ -41,7 +41,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import re
 import signal
 import socket
@@ -52,6 +51,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote
+
+from bench_context import run_context
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTITY = "https://w3id.org/pilotkg/id/zone/shenzhen"
@@ -501,12 +502,7 @@ def main() -> None:
             process.wait(timeout=30)
     table = _table(results)
     context = {
-        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
-        "cpus": len(os.sched_getaffinity(0)),
-        "load_average_1min": {
-            "start": round(load_at_start, 2),
-            "end": round(os.getloadavg()[0], 2),
-        },
+        **run_context(load_at_start),
         "source": str(args.source),
         "seconds_per_run": args.seconds,
         "max_requests_per_run": args.max_requests,
@@ -529,12 +525,7 @@ def _write_versus_bare(args: argparse.Namespace) -> None:
     load_at_start = os.getloadavg()[0]
     rows, table = _versus_bare(args)
     context = {
-        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
-        "cpus": len(os.sched_getaffinity(0)),
-        "load_average_1min": {
-            "start": round(load_at_start, 2),
-            "end": round(os.getloadavg()[0], 2),
-        },
+        **run_context(load_at_start),
         "source": str(args.source),
         "settings": args.setting,
         "clients": 16,
