@@ -184,14 +184,8 @@ def data_names(live_server: LiveServer) -> list[str]:
     return names_without_chinese(live_server)
 
 
-#: Pages whose words are still partly English in Chinese, and why (not this test's to fix).
-KNOWN_ENGLISH: dict[str, str] = {}
-
-
 def _scanned(method: str, path: str, status: int, **headers: str) -> object:
-    why = KNOWN_ENGLISH.get(path)
-    marks = [pytest.mark.xfail(reason=why, strict=False)] if why else []
-    return pytest.param(method, path, headers, status, marks=marks, id=f"{method} {path}")
+    return pytest.param(method, path, headers, status, id=f"{method} {path}")
 
 
 #: Every page kind, asked for in Chinese (``?lang=zh``, or Accept-Language where the request

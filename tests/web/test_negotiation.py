@@ -236,21 +236,9 @@ def _parse(body: bytes, name: str) -> int:
     return 1 if isinstance(parsed, ox.QueryBoolean) else len(list(parsed))
 
 
-#: Paths whose handling is outside negotiation and not yet right: canned.py reserves only
-#: ``format`` and ``lang``, so it binds ``output=`` as a query parameter and refuses it.
-KNOWN_GAPS: dict[str, str] = {}
-
-
 def _cases(table: Sequence[tuple[Ask, object]]) -> list[object]:
     return [
-        pytest.param(
-            ask,
-            expected,
-            id=f"{ask.method} {ask.path} [{ask.accept}] {ask.form or ''}",
-            marks=[pytest.mark.xfail(reason=KNOWN_GAPS[ask.path], strict=False)]
-            if ask.path in KNOWN_GAPS
-            else [],
-        )
+        pytest.param(ask, expected, id=f"{ask.method} {ask.path} [{ask.accept}] {ask.form or ''}")
         for ask, expected in table
     ]
 
