@@ -39,3 +39,39 @@ def test_an_app_that_starts_its_workers_first_has_them_all_at_once() -> None:
         pool = app.state.site.pool
         settings = app.state.site.settings
         assert pool.workers_ready == settings.query_workers + 1 + bool(settings.service_allowlist)
+
+
+SHENZHEN = "https://w3id.org/pilotkg/id/zone/shenzhen"
+#: Lookups (one triple pattern, an IRI subject), each with a text that asks the same of the
+#: store but is not of that shape, so that a worker answers it.
+LOOKUPS = {
+    f"SELECT ?p ?o WHERE {{ <{SHENZHEN}> ?p ?o }}": (
+        f"SELECT ?p ?o WHERE {{ ?s ?p ?o FILTER(?s = <{SHENZHEN}>) }}"
+    ),
+    "PREFIX zone: <https://w3id.org/pilotkg/id/zone/> SELECT DISTINCT ?o { zone:shenzhen a ?o . }": (
+        f"SELECT DISTINCT ?o {{ ?s a ?o FILTER(?s = <{SHENZHEN}>) }}"
+    ),
+    f"ASK {{ <{SHENZHEN}> ?p ?o }}": f"ASK {{ ?s ?p ?o FILTER(?s = <{SHENZHEN}>) }}",
+}
+
+
+def test_a_lookup_of_one_subject_is_answered_without_a_worker_as_a_worker_would() -> None:
+    """``lookups``: one triple pattern with an IRI subject runs in the server's process,
+    with the worker's answer; anything more goes to a worker."""
+    app = create_app(make_settings(query_cache_bytes=0))  # every answer computed afresh
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        pool = app.state.site.pool
+
+        def rows(text: str) -> tuple[int, list[str]]:
+            before = pool.submitted
+            answer = client.get("/sparql", params={"query": text}, headers={"Accept": "text/csv"})
+            assert answer.status_code == 200, answer.text
+            return pool.submitted - before, sorted(answer.text.splitlines())
+
+        for lookup, same in LOOKUPS.items():
+            inline_jobs, inline_rows = rows(lookup)
+            worker_jobs, worker_rows = rows(same)
+            assert (inline_jobs, worker_jobs) == (0, 1), lookup
+            assert inline_rows == worker_rows and len(inline_rows) > 1, lookup
+        kinds = rows(next(iter(k for k in LOOKUPS if "DISTINCT" in k)))[1]
+        assert "https://w3id.org/pilotkg/ontology#PilotZone" in kinds

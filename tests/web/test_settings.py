@@ -242,6 +242,7 @@ def test_worker_execute_limits_rows_and_serialises_every_results_format() -> Non
         "pilotkg.web.pictures",
         "pilotkg.web.egress",
         "pilotkg.web.security",
+        "pilotkg.web.lookups",
     ],
 )
 def test_docstring_examples(module: str) -> None:

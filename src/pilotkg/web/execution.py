@@ -51,7 +51,7 @@ from .knowledge import TermView
 from .negotiate import HTML, Offer, Page, negotiate, offered_types
 from .result_cache import ResultCache
 from .site import Site, language
-from .workers import Job, LongQueriesBusy, Outcome, PoolBusy, QueryTimeout
+from .workers import Job, LongQueriesBusy, Outcome, PoolBusy, QueryTimeout, execute
 
 #: How long a query runs before the server starts watching for its client hanging up.
 _WATCH_AFTER_S = 0.05
@@ -258,7 +258,12 @@ async def answer(
                 headers={"Retry-After": "1"},
             )
         kept = cache.get(release_id, job, variant) if cache is not None else None
-        ran = kept or await _run(request, site, job, verdict, refuse)
+        if kept is not None:
+            ran: Outcome | Response = kept
+        elif verdict.inline and not (default_graphs or named_graphs or verdict.check_only):
+            ran = execute(site.stores.main, job)  # a lookup: answered here (``lookups``)
+        else:
+            ran = await _run(request, site, job, verdict, refuse)
     if isinstance(ran, Response):
         return ran
     outcome = ran

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..namespaces import PREFIXES
 from ..sparqltext import CODE_POINT_ESCAPE, Form, form_of, nesting_depth, unescape
+from .lookups import is_subject_lookup
 
 Lane = Literal["sealed", "federated"]
 
@@ -55,7 +56,8 @@ class Verdict:
     ``status`` is 0 when the query may run; else the HTTP status and ``message``
     say why not. ``check_only`` is set when the guard could not read the text: a
     sealed worker then only parses it, and answers ``check_only`` (403) if the
-    engine accepts it.
+    engine accepts it. ``inline`` says the query is a lookup the server answers in
+    its own process (``lookups.is_subject_lookup``).
     """
 
     form: Form
@@ -64,6 +66,7 @@ class Verdict:
     message: str = ""
     check_only: str = ""
     endpoints: tuple[str, ...] = ()  # the allowed SERVICE endpoints a federated query calls
+    inline: bool = False
 
 
 def normalise_endpoint(iri: str) -> str | None:
@@ -121,7 +124,7 @@ def judge(
         )
     decoded = unescape(text)
     if not (_SERVICE_LETTERS.search(decoded) or _SERVICE_LETTERS.search(text)):
-        return Verdict(form)
+        return Verdict(form, inline=is_subject_lookup(text))
     try:
         targets = service_targets(text, default_prefixes)
     except ParseFailure as failure:

@@ -642,8 +642,9 @@ class QueryPool:
         self.long_running = 0
         self.restarts = 0
         self.deaths: list[tuple[str, int | None]] = []  # (query digest, exit code) of dead workers
-        #: Jobs submitted and not yet answered.
+        #: Jobs submitted and not yet answered, and jobs submitted since the pool was made.
         self.in_flight = 0
+        self.submitted = 0
         counts: dict[Lane, int] = {"sealed": size + 1, "federated": 1 if federated else 0}
         self._workers = [
             _Worker(self, lane) for lane, count in counts.items() for _ in range(count)
@@ -700,6 +701,7 @@ class QueryPool:
         loop = asyncio.get_running_loop()
         request = _Request(job, loop.create_future(), time.monotonic())
         self.in_flight += 1
+        self.submitted += 1
         request.future.add_done_callback(self._landed)
         if lane not in self._lanes:
             request.future.set_exception(PoolBusy())
