@@ -15,6 +15,7 @@ between the edits, which says how much of the wait is the build.
 
     flock /tmp/pilotkg-bench.lock .venv/bin/python scripts/bench_processes.py
     flock /tmp/pilotkg-bench.lock .venv/bin/python scripts/bench_processes.py --seconds 2 --runs 1 --edits 2
+    .venv/bin/python scripts/bench_processes.py --parts watch --out bench/results-watch.json
 
 Writes bench/results-processes.json and .md, and prints the tables.
 """
