@@ -13,7 +13,7 @@ S = "<https://w3id.org/pilotkg/id/zone/shenzhen>"
 LOOKUPS = [
     f"SELECT ?p ?o WHERE {{ {S} ?p ?o }}",
     f"select * {{ {S} ?p ?o . }}",
-    f"SELECT DISTINCT ?o WHERE {{ {S} a ?o }} LIMIT 10 OFFSET 2",
+    f"SELECT ?o WHERE {{ {S} a ?o }} LIMIT 10",
     "PREFIX zone: <https://w3id.org/pilotkg/id/zone/> BASE <https://w3id.org/> "
     "SELECT ?o { zone:shenzhen <https://w3id.org/pilotkg/ontology#batch> ?o }",
     f'ASK {{ {S} <http://www.w3.org/2000/01/rdf-schema#label> "深圳"@zh }}',
@@ -38,10 +38,18 @@ NOT_LOOKUPS = [
     f"SELECT * {{ {S} ?p ?o }} ORDER BY ?o",
     f"SELECT (COUNT(*) AS ?n) {{ {S} ?p ?o }}",
     f"SELECT * {{ {S} ?p ?o }} LIMIT 1 LIMIT 2",
+    # work that is not its answer: every triple of the subject read for a few rows
+    f"SELECT DISTINCT ?x {{ {S} ?p ?o }}",
+    f"SELECT REDUCED ?x {{ {S} ?p ?o }}",
+    f"SELECT * {{ {S} ?p ?o }} OFFSET 100000000",
+    f"SELECT * {{ {S} ?p ?o }} LIMIT 5 OFFSET 1",
+    # longer than any lookup needs (the guard has lexed it once already)
+    f"SELECT * {{ {S} ?p ?o }} #" + "x" * 3000,
     f"SELECT * {{ {S} ?p ?o }} LIMIT ?x",
     f"CONSTRUCT WHERE {{ {S} ?p ?o }}",
     f"DESCRIBE {S}",
-    # a code point escape, decoded by the engine before it parses: here it closes the group
+    # a code point escape, which the SPARQL grammar decodes before parsing: here it would
+    # close the group (pyoxigraph 0.5 refuses the text; it is refused here either way)
     f"SELECT * {{ {S} ?p ?o \\u007D UNION {{ ?s ?p ?o }}",
     "SELECT * { <a\\u003E ?p ?o . ?s> ?p ?o }",
     f"SELECT * {{ {S} ?p ?o }} }}",

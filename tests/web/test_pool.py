@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from starlette.testclient import TestClient
 
 from pilotkg.web.app import create_app
+from pilotkg.web.workers import Job, Outcome, QueryPool
 from support.web import make_settings
 
 ZONES = (
@@ -48,8 +52,8 @@ LOOKUPS = {
     f"SELECT ?p ?o WHERE {{ <{SHENZHEN}> ?p ?o }}": (
         f"SELECT ?p ?o WHERE {{ ?s ?p ?o FILTER(?s = <{SHENZHEN}>) }}"
     ),
-    "PREFIX zone: <https://w3id.org/pilotkg/id/zone/> SELECT DISTINCT ?o { zone:shenzhen a ?o . }": (
-        f"SELECT DISTINCT ?o {{ ?s a ?o FILTER(?s = <{SHENZHEN}>) }}"
+    "PREFIX zone: <https://w3id.org/pilotkg/id/zone/> SELECT ?o { zone:shenzhen a ?o . }": (
+        f"SELECT ?o {{ ?s a ?o FILTER(?s = <{SHENZHEN}>) }}"
     ),
     f"ASK {{ <{SHENZHEN}> ?p ?o }}": f"ASK {{ ?s ?p ?o FILTER(?s = <{SHENZHEN}>) }}",
 }
@@ -73,5 +77,40 @@ def test_a_lookup_of_one_subject_is_answered_without_a_worker_as_a_worker_would(
             worker_jobs, worker_rows = rows(same)
             assert (inline_jobs, worker_jobs) == (0, 1), lookup
             assert inline_rows == worker_rows and len(inline_rows) > 1, lookup
-        kinds = rows(next(iter(k for k in LOOKUPS if "DISTINCT" in k)))[1]
+        kinds = rows(next(iter(k for k in LOOKUPS if "zone:shenzhen a" in k)))[1]
         assert "https://w3id.org/pilotkg/ontology#PilotZone" in kinds
+
+
+def test_a_lookup_answered_without_a_worker_keeps_the_row_limit_and_the_dataset() -> None:
+    app = create_app(make_settings(query_cache_bytes=0, max_result_rows=3))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        pool = app.state.site.pool
+        lookup = next(iter(LOOKUPS))  # zone:shenzhen has far more than 3 triples
+        before = pool.submitted
+        cut = client.get("/sparql", params={"query": lookup}, headers={"Accept": "text/csv"})
+        assert cut.status_code == 422 and "max_result_rows" in cut.text
+        assert pool.submitted == before
+        # a dataset named in the request is the worker's to read
+        named = client.get(
+            "/sparql",
+            params={"query": lookup, "default-graph-uri": "https://example.org/empty"},
+            headers={"Accept": "text/csv"},
+        )
+        assert named.status_code == 200 and named.text.splitlines() == ["p,o"]
+        assert pool.submitted == before + 1
+
+
+def test_a_query_that_waits_for_workers_that_cannot_start_is_told_so(tmp_path: Path) -> None:
+    """A pool started in the background over a store that cannot be opened: the query sent
+    first hears that no worker could be started (503), instead of waiting for ever."""
+
+    async def run() -> Outcome:
+        pool = QueryPool(str(tmp_path / "no-such-store"), size=1, timeout_s=5)
+        pool.start_in_background()
+        try:
+            return await asyncio.wait_for(pool.run(Job("ASK {}", "json", 10)), timeout=60)
+        finally:
+            await pool.close()
+
+    outcome = asyncio.run(run())
+    assert outcome.status == 503 and "No query worker could be started" in outcome.message

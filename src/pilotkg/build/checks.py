@@ -213,12 +213,13 @@ def validate_shacl_turbo(data: ox.Store, shapes: list[ox.Triple]) -> list[Findin
 def _compiled_shapes(shapes: tuple[ox.Triple, ...]) -> Any:
     """pyshacl-turbo's program for ``shapes``, compiled once per set of shape triples.
 
-    Compiling costs several times what validating a small graph does, and the same
-    shapes check graph after graph: fixture after fixture in the tests, build after
-    build in a long-lived process. The key is the triples themselves, blank-node
-    labels included, so a program is only ever reused for exactly the shapes it was
-    compiled from; a few are kept, for a process that checks against more than one
-    set. The program keeps no state between validations.
+    Compiling costs several times what validating a small graph does, and the tests
+    check fixture after fixture against one parse of the shapes. The key is the triples
+    themselves, blank-node labels included, so a program is only ever reused for exactly
+    the shapes it was compiled from (a fresh parse of the same files has new blank-node
+    labels, so a rebuild compiles again); a few are kept, for a process that checks
+    against more than one set. pyshacl-turbo's compiled shapes are immutable, and a
+    validation keeps its own state.
     """
     from pyshacl_turbo import compile_shapes  # native; imported only when used
 

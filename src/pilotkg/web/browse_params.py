@@ -28,7 +28,7 @@ from .negotiate import FORMAT_PARAMETERS
 from .numbers import whole_number
 
 SORT, SORT_DESC, PAGE = "_sort", "_sort_desc", "_page"
-#: Pages are numbered below this (a longer number is refused before it is read).
+#: Pages are numbered below this (``numbers.whole_number`` never converts a longer one).
 MAX_PAGE = 10**6
 #: What the page reads itself; anything else must be a facet.
 _RESERVED = frozenset({"lang", *FORMAT_PARAMETERS})

@@ -5,18 +5,22 @@ A worker costs a query the round trip to another process, which is most of what 
 of one entity's properties costs (``SELECT ?p ?o WHERE { <zone> ?p ?o }``), the query
 the site's own pages and most clients send. The worker is there so that a time limit can
 kill a query; a query of this shape needs none: it reads one subject's triples, through
-the store's subject index, and its answer is as long as that subject has triples (and
-is cut at ``max_result_rows`` like any other). So it runs in the server's process, on
-its in-memory store, where it takes less time than the pipe to a worker would.
+the store's subject index, as it writes them out, and the writer stops it at
+``max_result_rows`` like any other, so its work is bounded by its answer. So it runs in
+the server's process, on the server's own store, where it takes less time than the
+pipe to a worker would.
 
+Only shapes whose work is their answer qualify: not ``DISTINCT`` or ``REDUCED`` (which
+read every triple of the subject to return a few rows), not ``OFFSET`` (which reads what
+it skips), and no text longer than ``MAX_CHARS`` (which the guard has lexed once already).
 The shape is recognised on the text's tokens (``sparqltext``), strictly: a prologue of
-``PREFIX`` and ``BASE``; ``SELECT`` (with ``DISTINCT`` or ``REDUCED``, ``*`` or variables)
-or ``ASK``; an optional ``WHERE``; one group holding one triple pattern, its subject an
-IRI or a prefixed name, its predicate one too or ``a`` or a variable (never a path), its
-object any term or a variable; ``LIMIT`` and ``OFFSET``. Nothing else: no ``FROM``, no
-``GRAPH``, no ``FILTER`` or expression (where a lexer cannot tell ``<`` from an IRI), no
-``SERVICE``, and no code point escape (``\\u0041``), which the engine decodes before it
-parses and which could hide any of these. A text that is anything more goes to a worker.
+``PREFIX`` and ``BASE``; ``SELECT`` (``*`` or variables) or ``ASK``; an optional
+``WHERE``; one group holding one triple pattern, its subject an IRI or a prefixed name,
+its predicate one too or ``a`` or a variable (never a path), its object any term or a
+variable; one ``LIMIT``. Nothing else: no ``FROM``, no ``GRAPH``, no ``FILTER`` or
+expression (where a lexer cannot tell ``<`` from an IRI), no ``SERVICE``, and no code
+point escape (``\\u0041``), which the SPARQL grammar decodes before parsing (pyoxigraph
+0.5 does not) and which could then hide any of these. Anything more goes to a worker.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from collections.abc import Sequence
 from ..sparqltext import CODE_POINT_ESCAPE, Token, tokens
 
 _TERMS = frozenset({"iri", "pname"})
+#: The longest text recognised: far more than a lookup needs, far less than a costly lexing.
+MAX_CHARS = 2048
 
 
 def is_subject_lookup(text: str) -> bool:
@@ -36,7 +42,7 @@ def is_subject_lookup(text: str) -> bool:
     >>> is_subject_lookup("SELECT * { ?s ?p ?o }")
     False
     """
-    if CODE_POINT_ESCAPE.search(text):
+    if len(text) > MAX_CHARS or CODE_POINT_ESCAPE.search(text):
         return False
     read = tokens(text)
     at = _prologue_end(read)
@@ -69,8 +75,6 @@ def _prologue_end(read: Sequence[Token], at: int = 0) -> int:
 
 
 def _projection_end(read: Sequence[Token], at: int) -> int:
-    if at < len(read) and read[at].is_keyword("distinct", "reduced"):
-        at += 1
     if at < len(read) and read[at].is_punct("*"):
         return at + 1
     start = at
@@ -111,13 +115,8 @@ def _object_end(read: Sequence[Token], at: int) -> int:
 
 
 def _modifiers_end(read: Sequence[Token], at: int) -> int:
-    seen: set[str] = set()
-    while at + 1 < len(read) and read[at].is_keyword("limit", "offset"):
-        word = read[at].text.lower()
-        if word in seen or _kind(read, at + 1) != "number" or not read[at + 1].text.isdigit():
-            return -1
-        seen.add(word)
-        at += 2
+    if at + 1 < len(read) and read[at].is_keyword("limit"):
+        return at + 2 if read[at + 1].kind == "number" and read[at + 1].text.isdigit() else -1
     return at
 
 

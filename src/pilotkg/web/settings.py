@@ -42,7 +42,8 @@ class Settings:
     query_timeout_s: float = _tunable(
         10.0,
         "Wall-clock seconds a SPARQL query (from /sparql or /queries/) may run; past it the "
-        "worker process running it is killed and the client gets 503.",
+        "worker process running it is killed and the client gets 503. A lookup of one "
+        "subject, answered without a worker, needs no limit: its work is its answer.",
     )
     max_result_rows: int = _tunable(
         10_000,
@@ -74,8 +75,8 @@ class Settings:
     query_cache_bytes: int = _tunable(
         64_000_000,
         "Bytes of query answers (from /sparql and /queries/) kept in memory and given again "
-        "without a worker, least recently used dropped first; only answers a sealed worker "
-        "gave within every limit are kept, never a SERVICE call's or one that uses RAND, NOW, "
+        "without a worker, least recently used dropped first; only answers given within every "
+        "limit (by a sealed worker, or by the server for a lookup of one subject) are kept, never a SERVICE call's or one that uses RAND, NOW, "
         "UUID, STRUUID or BNODE, and a new release starts afresh. 0 runs every query.",
     )
     max_client_queries: int = _tunable(

@@ -686,7 +686,11 @@ class QueryPool:
             try:
                 await self.start()
             except Exception as error:  # the workers that did start serve; "down" ones retry
+                if self.closing:
+                    return
                 log.warning("a query worker did not start: %s", error)
+            for lane in self._lanes:  # queries that came before a failed start would wait on
+                self.dispatch(lane)  # a worker that never comes: "down" ones are started again
 
         self.background(start())
 
