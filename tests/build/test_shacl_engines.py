@@ -18,7 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pilotkg.build.checks import SHACL_ENGINES, check_shacl
+from pilotkg.build.checks import SHACL_ENGINES, _compiled_shapes, check_shacl
 from pilotkg.build.report import Finding
 from pilotkg.sources import CHECKOUT_ROOT, load_sources, parse_turtle
 from support.shacl import PyshaclVerdicts, fixture_knowledge
@@ -85,3 +85,19 @@ def test_engines_agree_on_planted_violations(tmp_path: Path, shapes: list[ox.Tri
     planted_shacl = {(f.focus, f.path, f.component) for f in planted if f.check == "shacl"}
     found = {(focus, path, component) for focus, path, component, _sev in verdicts["pyshacl"]}
     assert found == planted_shacl
+
+
+def test_a_fresh_parse_of_the_same_shapes_finds_their_compiled_program(
+    shapes: list[ox.Triple],
+) -> None:
+    """Under ``serve --watch`` every rebuild parses the shapes again, with new blank-node
+    labels: the same files still find the program compiled before; other shapes do not."""
+    again = [t for path in SHAPE_FILES for t in parse_turtle(path)]
+    assert again != shapes  # the blank nodes are new
+    assert _compiled_shapes(again) is _compiled_shapes(shapes)
+    shape = ox.Triple(
+        ox.BlankNode(),
+        ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+        ox.NamedNode("http://www.w3.org/ns/shacl#NodeShape"),
+    )
+    assert _compiled_shapes([*shapes, shape]) is not _compiled_shapes(shapes)

@@ -43,7 +43,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -201,7 +200,7 @@ def validate_shacl_turbo(data: ox.Store, shapes: list[ox.Triple]) -> list[Findin
     from pyshacl_turbo.rdf import Input
 
     text = data.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=PREFIXES)
-    _conforms, results, _text = _compiled_shapes(tuple(shapes)).validate(
+    _conforms, results, _text = _compiled_shapes(shapes).validate(
         Input((text or b"").decode("utf-8"), "turtle", None, {}, preserve_ids=True),
         allow_warnings=True,
     )
@@ -209,21 +208,46 @@ def validate_shacl_turbo(data: ox.Store, shapes: list[ox.Triple]) -> list[Findin
     return shacl_findings(results)
 
 
-@lru_cache(maxsize=4)
-def _compiled_shapes(shapes: tuple[ox.Triple, ...]) -> Any:
-    """pyshacl-turbo's program for ``shapes``, compiled once per set of shape triples.
+def _compiled_shapes(shapes: list[ox.Triple]) -> Any:
+    """pyshacl-turbo's program for ``shapes``, compiled once per set of shapes a process meets.
 
-    Compiling costs several times what validating a small graph does, and the tests
-    check fixture after fixture against one parse of the shapes. The key is the triples
-    themselves, blank-node labels included, so a program is only ever reused for exactly
-    the shapes it was compiled from (a fresh parse of the same files has new blank-node
-    labels, so a rebuild compiles again); a few are kept, for a process that checks
-    against more than one set. pyshacl-turbo's compiled shapes are immutable, and a
-    validation keeps its own state.
+    Compiling costs several times what validating a small graph does, and the same shapes
+    check graph after graph: fixture after fixture in the tests, rebuild after rebuild under
+    ``serve --watch``. A rebuild parses the shapes afresh, and each parse gives the blank
+    nodes new labels, so the key (``_shapes_key``) names them by the order they first
+    appear in, which is the files' order: the same files give the same key, and a key
+    stands for one graph up to the names of its blank nodes, which a program does not
+    depend on. pyshacl-turbo's compiled shapes are immutable; a validation keeps its own
+    state.
     """
     from pyshacl_turbo import compile_shapes  # native; imported only when used
 
-    return compile_shapes(to_store(list(shapes)), advanced=True)  # type: ignore[no-untyped-call]
+    key = _shapes_key(shapes)
+    program = _PROGRAMS.pop(key, None)
+    if program is None:
+        program = compile_shapes(to_store(shapes), advanced=True)  # type: ignore[no-untyped-call]
+    _PROGRAMS[key] = program  # the newest last
+    while len(_PROGRAMS) > _KEPT_PROGRAMS:
+        del _PROGRAMS[next(iter(_PROGRAMS))]
+    return program
+
+
+#: Compiled shapes by ``_shapes_key``, the least recently used first; a few, for a process
+#: that checks against more than one set.
+_PROGRAMS: dict[tuple[str, ...], Any] = {}
+_KEPT_PROGRAMS = 4
+
+
+def _shapes_key(shapes: list[ox.Triple]) -> tuple[str, ...]:
+    """``shapes`` as N-Triples lines, each blank node named by the order it first appears in."""
+    names: dict[ox.BlankNode, str] = {}
+
+    def term(node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+        if isinstance(node, ox.BlankNode):
+            return names.setdefault(node, f"_:b{len(names)}")
+        return str(node)
+
+    return tuple(f"{term(t.subject)} {t.predicate} {term(t.object)}" for t in shapes)
 
 
 def shacl_engine() -> str:
