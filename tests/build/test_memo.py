@@ -132,6 +132,13 @@ def test_the_memo_keeps_the_newest_entries_and_never_fails_the_build(tmp_path: P
         f"key-{n:02d}" for n in range(3, KEEP + 3)
     ]
     assert memo.get("owl", "key-03") == b"consistent\n" and memo.get("owl", "key-00") is None
+    # what a killed build left half-written an hour ago goes; what one is writing now stays
+    left, writing = tmp_path / "memo" / "owl" / ".new-left", tmp_path / "memo" / "owl" / ".new-now"
+    left.write_bytes(b"half")
+    writing.write_bytes(b"half")
+    os.utime(left, (1_000_000, 1_000_000))
+    memo.put("owl", "key-new", b"consistent\n")
+    assert not left.exists() and writing.exists()
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
     Memo(blocked).put("owl", "key", b"x")  # cannot be written: left as it is, no error

@@ -21,7 +21,8 @@ instead.
   fresh ``--out`` starts empty, unless ``PILOTKG_BUILD_MEMO`` names one folder for
   every build; it is written one file per entry, each replaced atomically (so
   builds that share a memo never read half an entry), and only the newest
-  ``KEEP`` entries of each kind are kept.
+  ``KEEP`` entries of each kind are kept; a half-written entry a killed build left
+  is deleted once it is an hour old.
 """
 
 from __future__ import annotations
@@ -29,11 +30,14 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 #: Entries kept per kind; older ones are deleted when a new one is written.
 KEEP = 8
+#: A half-written entry (``.new-*``) older than this was left by a build that was killed.
+ABANDONED_S = 3600.0
 
 
 def digest(*parts: bytes) -> str:
@@ -81,5 +85,9 @@ class Memo:
             )
             for old in entries[KEEP:]:
                 old.unlink(missing_ok=True)
+            abandoned = time.time() - ABANDONED_S  # another build's is seconds old, not an hour
+            for left in folder.glob(".new-*"):
+                if left.stat().st_mtime < abandoned:
+                    left.unlink(missing_ok=True)
         except OSError:
             Path(temporary).unlink(missing_ok=True)
