@@ -1,5 +1,7 @@
-"""The query pool of an app that serves before its workers are ready (the release
-``serve --watch`` swaps in): a query that comes first waits for a worker, then is answered."""
+"""Where a query is answered: the query pool of an app that serves before its workers are
+ready (the release ``serve --watch`` swaps in), where a query that comes first waits for a
+worker, or is told none could start; and the lookups of one subject the server answers
+itself (``web/lookups.py``), with a worker's answer, row limit and dataset."""
 
 from __future__ import annotations
 
