@@ -29,12 +29,14 @@ from contextlib import AbstractContextManager
 from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from pilotkg.web import browse_params
+from pilotkg.web.collation import sort_key
 from support.web import LiveServer
 
 pytest_plugins = ["support.web_fixtures", "support.browser"]  # real_server; open_tab, screenshots
@@ -150,6 +152,50 @@ def test_rows_sort_by_any_column_both_ways(real_server: LiveServer) -> None:
     assert [row["zone"][0]["label"] for row in backwards["rows"]] == labels[::-1]
 
 
+def _labels(document: dict[str, Any], column: str) -> list[str]:
+    return [row[column][0]["label"] if row[column] else "" for row in document["rows"]]
+
+
+def test_a_chinese_table_runs_in_pinyin_order(real_server: LiveServer) -> None:
+    """In pinyin 北京 (bei) comes before 上海 (shang) before 深圳 (shen); in code-point order
+    上 (U+4E0A) would come first and 北 (U+5317) after it."""
+    document = _json(real_server, "/zones.json?lang=zh")
+    labels = _labels(document, "zone")
+    assert labels == sorted(labels, key=lambda text: sort_key(text, "zh")), labels
+    assert labels != sorted(labels), "code-point order is not pinyin order here"
+    wanted = [i for name in ("北京", "上海", "深圳") for i, t in enumerate(labels) if name in t]
+    assert wanted == sorted(wanted) and len(wanted) >= 3, labels
+    backwards = _json(real_server, "/zones.json?_sort_desc=zone&lang=zh")
+    assert _labels(backwards, "zone") == labels[::-1]
+    provinces = [
+        p
+        for p in _labels(_json(real_server, "/zones.json?_sort=province&lang=zh"), "province")
+        if p
+    ]
+    assert provinces == sorted(provinces, key=lambda text: sort_key(text, "zh")), provinces
+    assert provinces.index("北京市") < provinces.index("上海市") < provinces.index("浙江省")
+
+
+def test_the_chinese_sparql_link_gives_the_rows_in_the_same_order(real_server: LiveServer) -> None:
+    """The query behind a Chinese table says its order in the text (Jena's ``arq:collation``),
+    so that the endpoint answers the rows in the page's order."""
+    page = _get(real_server, "/zones?lang=zh").text
+    link = re.search(r'<a href="(/sparql\?query=[^"]+)">SPARQL</a>', page)
+    assert link is not None, "no link to the query"
+    answer = _get(real_server, unescape(link.group(1)), Accept="application/sparql-results+json")
+    assert answer.status_code == 200, answer.text
+    query = parse_qs(urlsplit(unescape(link.group(1))).query)["query"][0]
+    assert 'ORDER BY arq:collation("zh", ?label)' in query
+    bindings = answer.json()["results"]["bindings"]
+    assert [b["zone"]["value"] for b in bindings] == _html_rows(page)
+
+
+def test_chinese_facet_values_of_one_count_run_in_pinyin_order(real_server: LiveServer) -> None:
+    values = list(_html_facet(_get(real_server, "/zones?lang=zh").text, "province").items())
+    assert values == sorted(values, key=lambda v: (-v[1], sort_key(v[0], "zh"))), values
+    assert len({count for _, count in values}) < len(values), "some counts are tied"
+
+
 def test_the_sorted_heading_turns_the_order_round_and_keeps_the_filters(
     real_server: LiveServer,
 ) -> None:
@@ -161,8 +207,8 @@ def test_the_sorted_heading_turns_the_order_round_and_keeps_the_filters(
 
 
 def test_csv_has_a_byte_order_mark_and_the_same_rows(real_server: LiveServer) -> None:
-    path = "/zones.csv?province=region:guangdong&_sort=year"
-    response = _get(real_server, path + "&lang=zh")
+    path = "/zones.csv?province=region:guangdong&_sort=year&lang=zh"
+    response = _get(real_server, path)
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))

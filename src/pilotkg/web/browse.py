@@ -177,7 +177,7 @@ def _facets(
             href = f"{here}?{query_string(view, filters=filters)}"
             label = _value_label(column, value, k, view.lang)
             values.append(FacetValue(token(value), label, count, href, selected))
-        values.sort(key=lambda v: (-v.count, v.label.casefold(), v.token))
+        values.sort(key=lambda v: (-v.count, sort_key(v.label, view.lang), v.token))
         facets.append(
             Facet(
                 column.key,

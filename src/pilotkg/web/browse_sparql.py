@@ -7,6 +7,10 @@ Both stay bounded as the graph grows: the rows query picks one page of entities 
 run for ``PAGE_ROWS`` entities, not for all of them; the facets query counts each facet's values
 in a sub-select of its own, ``LIMIT``-ed to ``FACET_VALUES`` + 1 values (the one more says that
 there are more). Values are RDF terms written in their N-Triples form, never text pasted in.
+
+A Chinese view orders its rows by ``arq:collation("zh", ?label)`` (see ``collation.py``): in
+pinyin, as the page's other lists run, not in the code-point order of ``ORDER BY ?label``.
+An English view's text is plain SPARQL 1.1 and runs on any store.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import pyoxigraph as ox
 from ..namespaces import ORG, PILOT, RDFS, XSD
 from ..tables import compact
 from .browse_tables import Column, Table
+from .collation import COLLATION
 
 #: Rows per page of a table.
 PAGE_ROWS = 100
@@ -27,6 +32,7 @@ FACET_VALUES = 30
 _PREFIXES = (
     f"PREFIX pilot: <{PILOT}>\nPREFIX org: <{ORG}>\nPREFIX rdfs: <{RDFS}>\nPREFIX xsd: <{XSD}>\n"
 )
+_ARQ_PREFIX = f"PREFIX arq: <{COLLATION.value.removesuffix('collation')}>\n"
 
 Value = ox.NamedNode | ox.Literal
 
@@ -72,6 +78,12 @@ def _label(term: str, label: str, lang: str) -> str:
     return f'OPTIONAL {{ {term} rdfs:label {label} FILTER(LANG({label}) = "{lang}") }}'
 
 
+def _collated(text: str, lang: str) -> str:
+    """``text`` as a list in ``lang`` orders it: Chinese by pinyin (``arq:collation``), any
+    other language as it stands (code point order, which for English is letter order)."""
+    return f'arq:collation("zh", {text})' if lang == "zh" else text
+
+
 def _sort_key(view: View) -> tuple[str, str]:
     """``(pattern, aggregate)``: what binds the sort column's key, and how rows take its least."""
     column = view.sort
@@ -81,17 +93,25 @@ def _sort_key(view: View) -> tuple[str, str]:
     if column.kind == "iri":
         inner = _pattern(column, entity, "?sorted", "_sort")
         pattern = f"OPTIONAL {{ {inner} {_label('?sorted', '?key', view.lang)} }}"
-        return pattern, "MIN(STR(?key))"
+        return pattern, f"MIN({_collated('STR(?key)', view.lang)})"
     pattern = f"OPTIONAL {{ {_pattern(column, entity, '?key', '_sort')} }}"
-    return pattern, "MIN(?key)" if column.kind in ("number", "year") else "MIN(STR(?key))"
+    if column.kind in ("number", "year"):
+        return pattern, "MIN(?key)"
+    if column.kind == "text":
+        return pattern, f"MIN({_collated('STR(?key)', view.lang)})"
+    return pattern, "MIN(STR(?key))"
 
 
 def _order(view: View) -> str:
+    """The rows' order: the sort column's key (rows without one last), then the label as the
+    language reads it, then the label and the IRI, so that every page has one order."""
     entity = "?" + view.table.entity
+    collated = _collated("?label", view.lang)
+    ties = [collated, "?label", entity] if collated != "?label" else ["?label", entity]
     if view.sort is None:
-        return f"DESC(?label) DESC({entity})" if view.descending else f"?label {entity}"
+        return " ".join(f"DESC({term})" for term in ties) if view.descending else " ".join(ties)
     key = "DESC(?sort)" if view.descending else "?sort"
-    return f"(!BOUND(?sort)) {key} ?label {entity}"
+    return " ".join(["(!BOUND(?sort))", key, *ties])
 
 
 def _cell(column: Column) -> str:
@@ -116,8 +136,9 @@ def rows_query(view: View) -> str:
         for c in table.columns
     )
     order = _order(view)
+    prefixes = _PREFIXES + _ARQ_PREFIX if view.lang == "zh" else _PREFIXES
     return (
-        f"{_PREFIXES}"
+        f"{prefixes}"
         f"SELECT {entity} ?label{outer_sort}\n       {cells}\n"
         "WHERE {\n"
         "  {\n"

@@ -56,6 +56,7 @@ from ..jsonld import Context
 from ..namespaces import BASE, PREFIXES
 from ..queries import dataset_graphs
 from . import sandbox
+from .collation import CUSTOM_FUNCTIONS
 from .lifeline import die_with_parent
 
 log = logging.getLogger("pilotkg.web")
@@ -149,6 +150,7 @@ def execute(store: ox.Store, job: Job) -> Outcome:
             prefixes=PREFIXES,
             default_graph=dataset_graphs(job.query, job.default_graphs),
             named_graphs=[ox.NamedNode(g) for g in job.named_graphs] or None,
+            custom_functions=CUSTOM_FUNCTIONS,
         )
         if job.check_only:  # the engine reads what the guard could not: refuse, never run it
             return Outcome(403, message=job.check_only)
