@@ -401,14 +401,16 @@ def test_two_runaways_leave_a_worker_for_lookups_and_a_third_is_stopped(
     held = [_hold(server, RUNAWAY), _hold(server, RUNAWAY.replace("?l", "?m"))]
     try:
         time.sleep(0.8)  # both are long by now, in the two long-query slots
-        for _ in range(5):
-            assert lookup_answers_within_2s(server)
+        assert lookup_answers_within_2s(server)
+        # the third goes next, while both still run: on a loaded machine the lookups can take
+        # long enough for the two to reach the 3 s time limit and free their slots
         third = httpx.get(  # another connection, still the same client address
             server.url + "/sparql", params={"query": RUNAWAY.replace("?l", "?n")}, timeout=10
         )
         assert third.status_code == 503, third.text
         assert "long queries are running" in third.text and third.headers["Retry-After"]
-        assert lookup_answers_within_2s(server)
+        for _ in range(4):
+            assert lookup_answers_within_2s(server)
     finally:
         for connection in held:
             connection.close()
