@@ -80,7 +80,8 @@ def _label(term: str, label: str, lang: str) -> str:
 
 def _collated(text: str, lang: str) -> str:
     """``text`` as a list in ``lang`` orders it: Chinese by pinyin (``arq:collation``), any
-    other language as it stands (code point order, which for English is letter order)."""
+    other language as it stands, in code-point order: letter order for English labels that
+    agree in case (the tables' rows all begin with a capital, their sectors with a small one)."""
     return f'arq:collation("zh", {text})' if lang == "zh" else text
 
 
