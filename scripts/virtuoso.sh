@@ -12,6 +12,9 @@
 #   VIRTUOSO_ISQL_PORT   SQL port                 (default: 1111)
 #   VIRTUOSO_HTTP_PORT   HTTP port                (default: 8890)
 #   VIRTUOSO_START_TIMEOUT_S  how long start waits (default: 60)
+#   VIRTUOSO_BUFFERS     8 KB pages of its buffer pool (default: 340000, about 2.7 GB; the
+#                        packaged ini's 10000 is 80 MB, and graphs of a million triples then
+#                        load, copy and delete at disk speed)
 #
 # Both ports are bound to 127.0.0.1 only. A fresh database has the account dba/dba, which
 # reaches /sparql-auth and /sparql-graph-crud-auth with HTTP digest authentication; start
@@ -23,6 +26,7 @@ VIRTUOSO_DIR="${VIRTUOSO_DIR:-${TMPDIR:-/tmp}/pilotkg-virtuoso}"
 VIRTUOSO_ISQL_PORT="${VIRTUOSO_ISQL_PORT:-1111}"
 VIRTUOSO_HTTP_PORT="${VIRTUOSO_HTTP_PORT:-8890}"
 VIRTUOSO_START_TIMEOUT_S="${VIRTUOSO_START_TIMEOUT_S:-60}"
+VIRTUOSO_BUFFERS="${VIRTUOSO_BUFFERS:-340000}"
 PACKAGED_INI=/etc/virtuoso-opensource-7/virtuoso.ini
 PID_FILE="$VIRTUOSO_DIR/virtuoso.pid"
 INI="$VIRTUOSO_DIR/virtuoso.ini"
@@ -32,7 +36,12 @@ SPARQL_URL="http://127.0.0.1:$VIRTUOSO_HTTP_PORT/sparql"
 say() { echo "virtuoso.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-installed() { command -v virtuoso-t >/dev/null && command -v isql-vt >/dev/null && [ -f "$PACKAGED_INI" ]; }
+# libodbc2 (unixODBC) is what pyodbc links to for `pilotkg load --virtuoso-sql`; the package
+# brings Virtuoso's own ODBC driver (libvirtodbc0) with it.
+installed() {
+    command -v virtuoso-t >/dev/null && command -v isql-vt >/dev/null && [ -f "$PACKAGED_INI" ] &&
+        dpkg -s libodbc2 >/dev/null 2>&1 && dpkg -s libvirtodbc0 >/dev/null 2>&1
+}
 
 install() {
     if installed; then
@@ -47,7 +56,7 @@ install() {
         fi
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq --no-install-recommends virtuoso-opensource >/dev/null
+        apt-get install -y -qq --no-install-recommends virtuoso-opensource libvirtodbc0 libodbc2 >/dev/null
     fi
     stop_packaged
 }
@@ -88,6 +97,8 @@ write_ini() {
         -e "s|^(DirsAllowed\s*=.*)|\1, $VIRTUOSO_DIR|" \
         -e "/^\[Parameters\]/,/^\[/ s|^(ServerPort\s*=).*|\1 127.0.0.1:$VIRTUOSO_ISQL_PORT|" \
         -e "/^\[HTTPServer\]/,/^\[/ s|^(ServerPort\s*=).*|\1 127.0.0.1:$VIRTUOSO_HTTP_PORT|" \
+        -e "s|^(NumberOfBuffers\s*=).*|\1 $VIRTUOSO_BUFFERS|" \
+        -e "s|^(MaxDirtyBuffers\s*=).*|\1 $((VIRTUOSO_BUFFERS * 3 / 4))|" \
         "$PACKAGED_INI" >"$INI"
     # The temporary database has its own section: give it its own paths too.
     sed -i -E "/^\[TempDatabase\]/,/^\[/ {

@@ -16,6 +16,7 @@ from support import shared
 pytest_plugins = [
     "support.fixtures",  # source_dir, source_copy, release
     "support.virtuoso",  # virtuoso: the remote-loading tests' real Virtuoso
+    "support.remote_fixtures",  # fixture_release, checkout_release, graph: what they load
     "support.shacl",  # pyshacl_verdicts: the reference verdict on each shapes fixture, once
 ]
 

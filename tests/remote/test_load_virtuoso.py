@@ -22,12 +22,10 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from pilotkg.build import pipeline
 from pilotkg.cli import main
 from pilotkg.queries import Catalogue
 from pilotkg.release import read_release
 from pilotkg.remote.client import (
-    Credentials,
     Endpoints,
     Failure,
     RemoteStore,
@@ -35,110 +33,26 @@ from pilotkg.remote.client import (
     RetryPolicy,
 )
 from pilotkg.remote.loading import (
-    STAGING_SEGMENT,
     load_triples,
     new_staging_graph,
     staging_prefix,
     staging_started,
 )
-from pilotkg.remote.verify import compare_queries, term_key
+from pilotkg.remote.verify import compare_queries
 from pilotkg.sources import CHECKOUT_ROOT
-from support.paths import TEST_DATA
+from support.remote_graphs import (
+    FIXTURE_SOURCES,
+    by_value,
+    graph_triples,
+    make_store,
+    staging_graphs,
+    synthetic,
+)
 from support.virtuoso import Virtuoso
 
 pytestmark = pytest.mark.virtuoso
 
-FIXTURE_SOURCES = TEST_DATA / "load"
-SKIPPED_CHECKS = ("shacl", "qc", "owl", "links")
 NO_WAIT = RetryPolicy(attempts=3, first_delay_s=0.0, sleep=lambda _s: None)
-
-
-def build(source: Path, out: Path) -> Path:
-    pipeline.build(source, out, skip=SKIPPED_CHECKS)
-    return out
-
-
-@pytest.fixture(scope="session")
-def fixture_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A release of tests/data/load: small, and full of literals loaders get wrong."""
-    return build(FIXTURE_SOURCES, tmp_path_factory.mktemp("fixture") / "dist")
-
-
-@pytest.fixture(scope="session")
-def checkout_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A release of the real sources (checks skipped: they are tested elsewhere)."""
-    return build(CHECKOUT_ROOT, tmp_path_factory.mktemp("checkout") / "dist")
-
-
-def make_store(
-    virtuoso: Virtuoso, *, graph_store: bool = True, auth: bool = True, **options: object
-) -> RemoteStore:
-    """A RemoteStore on the test Virtuoso: as dba with digest auth, or anonymous."""
-    sparql = virtuoso.sparql_auth if auth else virtuoso.sparql
-    crud = virtuoso.graph_store_auth if auth else virtuoso.graph_store
-    credentials = Credentials(virtuoso.user, virtuoso.password) if auth else None
-    return RemoteStore(
-        Endpoints(sparql, graph_store=crud if graph_store else None),
-        credentials=credentials,
-        **options,  # type: ignore[arg-type]
-    )
-
-
-#: Virtuoso's packaged ini answers at most ResultSetMaxRows = 10,000 rows per query, a CONSTRUCT
-#: included, without saying that it cut the answer, and sorts no more than that for OFFSET: the
-#: graph is read subject by subject, a few hundred subjects per CONSTRUCT.
-SUBJECTS_PER_QUERY = 300
-
-
-def graph_triples(store: RemoteStore, graph: str) -> set[ox.Triple]:
-    answer = store.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
-    assert isinstance(answer, ox.QuerySolutions)
-    subjects = [str(row["s"]) for row in answer]
-    assert len(subjects) < 10_000, "more subjects than one answer holds"
-    found: set[ox.Triple] = set()
-    for start in range(0, len(subjects), SUBJECTS_PER_QUERY):
-        batch = " ".join(subjects[start : start + SUBJECTS_PER_QUERY])
-        triples = store.query(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {batch} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}",
-            graph_result=True,
-        )
-        assert isinstance(triples, list) and len(triples) < 10_000
-        found.update(triples)
-    return found
-
-
-def by_value(triples: set[ox.Triple]) -> set[tuple[str, str, str]]:
-    """Triples with numeric literals compared by value (see store.term_key)."""
-    return {(term_key(t.subject), term_key(t.predicate), term_key(t.object)) for t in triples}
-
-
-def staging_graphs(store: RemoteStore) -> list[str]:
-    answer = store.query(
-        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
-        f'FILTER(CONTAINS(STR(?g), "{STAGING_SEGMENT}")) }}'
-    )
-    assert isinstance(answer, ox.QuerySolutions)
-    return [row["g"].value for row in answer]
-
-
-@pytest.fixture
-def graph(virtuoso: Virtuoso) -> Iterator[str]:
-    """A graph IRI for one test, dropped afterwards."""
-    iri = f"urn:pilotkg:test:{uuid.uuid4().hex}"
-    yield iri
-    make_store(virtuoso).update(f"DROP SILENT GRAPH <{iri}>", what="DROP")
-
-
-def synthetic(count: int, *, tag: str) -> set[ox.Triple]:
-    """``count`` distinct triples, their literals long enough to span many TCP segments."""
-    return {
-        ox.Triple(
-            ox.NamedNode(f"https://w3id.org/pilotkg/id/zone/{tag}-{i // 8}"),
-            ox.NamedNode(f"https://w3id.org/pilotkg/ontology#p{i % 8}"),
-            ox.Literal(f"{tag} {i}: 人工智能先导区 “{i}” " + "x" * 80, language="zh"),
-        )
-        for i in range(count)
-    }
 
 
 # ---------------------------------------------------------------------- same answers as the embedded store

@@ -37,8 +37,15 @@ class Virtuoso:
 
     http_port: int
     isql_port: int
+    #: A folder in the server's DirsAllowed (virtuoso.sh adds its database folder there).
+    readable_dir: Path
     user: str = "dba"
     password: str = "dba"
+
+    @property
+    def sql_address(self) -> str:
+        """Virtuoso's SQL port, which ``pilotkg load --virtuoso-sql`` reaches over ODBC."""
+        return f"127.0.0.1:{self.isql_port}"
 
     @property
     def base(self) -> str:
@@ -92,18 +99,21 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
     """A running Virtuoso: the one already up, else a private one for this session."""
     http_port = int(os.environ.get("VIRTUOSO_HTTP_PORT", "8890"))
     isql_port = int(os.environ.get("VIRTUOSO_ISQL_PORT", "1111"))
-    if virtuoso_answers(http_port):
-        yield Virtuoso(http_port, isql_port)
+    if virtuoso_answers(
+        http_port
+    ):  # one started by virtuoso.sh: its folder, as virtuoso.sh names it
+        default = Path(os.environ.get("TMPDIR", "/tmp")) / "pilotkg-virtuoso"
+        yield Virtuoso(http_port, isql_port, Path(os.environ.get("VIRTUOSO_DIR", default)))
         return
     if not virtuoso_installed():
         message = "Virtuoso is not installed: run `scripts/virtuoso.sh install` (needs root)"
         if in_ci():
             pytest.fail(f"{message}; CI must test the remote loader against it")
         pytest.skip(message)
-    mine = Virtuoso(free_port(), free_port())
+    mine = Virtuoso(free_port(), free_port(), tmp_path_factory.mktemp("virtuoso"))
     env = {
         **os.environ,
-        "VIRTUOSO_DIR": str(tmp_path_factory.mktemp("virtuoso")),
+        "VIRTUOSO_DIR": str(mine.readable_dir),
         "VIRTUOSO_HTTP_PORT": str(mine.http_port),
         "VIRTUOSO_ISQL_PORT": str(mine.isql_port),
     }

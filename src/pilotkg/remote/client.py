@@ -4,9 +4,10 @@ Why it works the way it does:
 
 - **Atomic replacement.** Triples go into a fresh staging graph; once its
   ``COUNT(*)`` matches what was sent, one ``MOVE`` replaces the target graph.
-  Readers see the old graph or the new one, never half of one. Any failure
-  drops the staging graph and leaves the target as it was; loading twice gives
-  the same store.
+  Readers see the old graph until it commits and the new one after (Virtuoso
+  releases a large commit a page at a time, and readers at its default
+  isolation can see some of each while it does). Any failure drops the staging
+  graph and leaves the target as it was; loading twice gives the same store.
 - **Retries are safe.** A graph is a set, so sending a batch again after a
   dropped connection cannot duplicate a triple. Transient failures (connection
   reset, HTTP 429/502/503/504) are retried with bounded exponential backoff;

@@ -40,6 +40,7 @@ from .loading import (
     remove_stale_staging,
 )
 from .verify import compare_queries
+from .virtuoso_sql import VirtuosoSql, check_address, find_driver
 
 DEFAULT_PASSWORD_ENV = "PILOTKG_STORE_PASSWORD"
 #: ``--graph default``: the store's default graph (stores loaded from a dump, such as QLever).
@@ -113,6 +114,34 @@ def check_graph_iri(graph: str, *, verify_only: bool, clean_staging: bool = Fals
             "pass the graph it was staging for"
         )
     return graph
+
+
+def virtuoso_path(
+    address: str | None,
+    folder: Path | None,
+    driver: Path | None,
+    credentials: Credentials | None,
+    *,
+    timeout_s: float,
+) -> VirtuosoSql | None:
+    """The fast path ``--virtuoso-sql`` asks for, or None; UsageError naming what is missing."""
+    if address is None:
+        if folder is not None or driver is not None:
+            raise UsageError("--virtuoso-dir and --odbc-driver go with --virtuoso-sql HOST:PORT")
+        return None
+    check_address(address)
+    if credentials is None:
+        raise UsageError("--virtuoso-sql needs --user (a Virtuoso account allowed to run SQL)")
+    if folder is None:
+        raise UsageError(
+            "--virtuoso-sql needs --virtuoso-dir DIR: a folder the server reads by the same "
+            "path, listed in DirsAllowed of its virtuoso.ini"
+        )
+    if not folder.is_dir():
+        raise UsageError(f"--virtuoso-dir {folder}: no such folder")
+    return VirtuosoSql(
+        address, credentials, folder.resolve(), find_driver(driver), timeout_s=timeout_s
+    )
 
 
 @contextmanager
@@ -227,6 +256,21 @@ def _verify(
     is_flag=True,
     help="Only remove the abandoned staging graphs of --graph (see --stale-after-s), without loading.",
 )
+@click.option(
+    "--virtuoso-sql",
+    metavar="HOST:PORT",
+    help="Virtuoso only: stage with its bulk loader and swap in one SQL transaction, through its SQL port (ODBC); needs --user and --virtuoso-dir.",
+)
+@click.option(
+    "--virtuoso-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="With --virtuoso-sql: a folder in the server's DirsAllowed, read by the same path; the release is written there while it loads.",
+)
+@click.option(
+    "--odbc-driver",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With --virtuoso-sql: Virtuoso's ODBC driver (default: Debian's virtodbc_r.so).",
+)
 def load(
     endpoint: str,
     update_endpoint: str | None,
@@ -243,19 +287,24 @@ def load(
     verify_only: bool,
     stale_after_s: float,
     clean_staging: bool,
+    virtuoso_sql: str | None,
+    virtuoso_dir: Path | None,
+    odbc_driver: Path | None,
 ) -> None:
     """Replace GRAPH in a remote SPARQL 1.1 store with the release, atomically.
 
     The triples go into a staging graph, are counted there, and replace the
-    target in one MOVE; on any failure the target keeps its old contents.
-    Staging graphs that killed loads left behind are removed once they are
-    older than --stale-after-s.
+    target in one MOVE (with --virtuoso-sql: one SQL transaction); on any
+    failure the target keeps its old contents. Staging graphs that killed
+    loads left behind are removed once they are older than --stale-after-s.
     """
     if clean_staging and (verify or verify_only):
         raise UsageError("--clean-staging only removes staging graphs: leave out --verify")
+    credentials = credentials_from_env(user, password_env, auth, os.environ)
+    fast = virtuoso_path(virtuoso_sql, virtuoso_dir, odbc_driver, credentials, timeout_s=timeout_s)
     store = RemoteStore(
         Endpoints(endpoint, update_endpoint, graph_store),
-        credentials=credentials_from_env(user, password_env, auth, os.environ),
+        credentials=credentials,
         timeout_s=timeout_s,
     )
     target = check_graph_iri(graph, verify_only=verify_only, clean_staging=clean_staging)
@@ -268,7 +317,8 @@ def load(
     triples = read_triples(release, source)
     if target is not None and not verify_only:
         batch = batch_triples or store.default_batch_triples
-        with progress_bar(len(triples), batch) as advance:
+        # The fast path sends one file: no batches to draw.
+        with progress_bar(len(triples), len(triples) if fast else batch) as advance:
             summary = load_triples(
                 store,
                 triples,
@@ -276,6 +326,7 @@ def load(
                 batch_triples=batch,
                 on_progress=advance,
                 stale_after_s=stale_after_s,
+                fast=fast,
             )
         for line in summary.cleanup.as_lines() if summary.cleanup else []:
             click.echo(line)
