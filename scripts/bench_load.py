@@ -131,12 +131,13 @@ class TimedSql(VirtuosoSql):
         target: str,
         expected: int,
         before_commit: Callable[[], None] | None = None,
-    ) -> None:
+    ) -> list[str]:
         started = time.perf_counter()
-        super().replace(
+        notes = super().replace(
             staging=staging, target=target, expected=expected, before_commit=before_commit
         )
         self.swap_s += time.perf_counter() - started
+        return notes
 
 
 def store_for(instance: Instance, method: str) -> TimedStore:

@@ -36,15 +36,14 @@ SPARQL_URL="http://127.0.0.1:$VIRTUOSO_HTTP_PORT/sparql"
 say() { echo "virtuoso.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-# libodbc2 (unixODBC) is what pyodbc links to for `pilotkg load --virtuoso-sql`; the package
-# brings Virtuoso's own ODBC driver (libvirtodbc0) with it.
-installed() {
-    command -v virtuoso-t >/dev/null && command -v isql-vt >/dev/null && [ -f "$PACKAGED_INI" ] &&
-        dpkg -s libodbc2 >/dev/null 2>&1 && dpkg -s libvirtodbc0 >/dev/null 2>&1
-}
+installed() { command -v virtuoso-t >/dev/null && command -v isql-vt >/dev/null && [ -f "$PACKAGED_INI" ]; }
+
+# `pilotkg load --virtuoso-sql` talks SQL over ODBC: Virtuoso's own driver (libvirtodbc0) and
+# unixODBC's libodbc2, which pyodbc links to. The server runs without them.
+odbc_installed() { dpkg -s libvirtodbc0 >/dev/null 2>&1 && dpkg -s libodbc2 >/dev/null 2>&1; }
 
 install() {
-    if installed; then
+    if installed && odbc_installed; then
         say "already installed ($(command -v virtuoso-t))"
     else
         [ "$(id -u)" = 0 ] || die "install needs root (apt-get); run it with sudo"

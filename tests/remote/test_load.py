@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from SPARQLWrapper import SPARQLExceptions as sparql_errors
 
 from pilotkg.cli import main
+from pilotkg.errors import UsageError
 from pilotkg.namespaces import XSD
 from pilotkg.queries import group_concat_columns, parse_query_file
 from pilotkg.remote.client import (
@@ -48,6 +49,7 @@ from pilotkg.remote.loading import (
     staging_started,
 )
 from pilotkg.remote.verify import Row, compare_answers, compare_queries, term_key
+from pilotkg.remote.virtuoso_sql import VirtuosoSql
 from support.sparql_endpoint import Behaviour, OxigraphEndpoint, recording, running
 from support.virtuoso import free_port
 
@@ -989,3 +991,74 @@ def test_a_hostile_location_cannot_write_to_the_terminal(fixture_release: Path) 
             "--endpoint", store.sparql, "--graph", GRAPH, "--release", str(fixture_release)
         )
     assert code == 2 and "\x1b" not in output and "http://127.0.0.2:1/%1B[2Jx" in output
+
+
+# ---------------------------------------------------------------------- --virtuoso-sql, refused early
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--virtuoso-sql", "127.0.0.1"], "is not HOST:PORT"),
+        (["--virtuoso-sql", "127.0.0.1:1111"], "--virtuoso-sql needs --virtuoso-dir DIR"),
+        (["--virtuoso-dir", "/tmp"], "--virtuoso-dir and --odbc-driver go with --virtuoso-sql"),
+        (["--virtuoso-sql", "127.0.0.1:1111", "--virtuoso-dir", "/nonexistent"], "--virtuoso-dir /nonexistent: no such folder"),
+        (["--virtuoso-sql", "127.0.0.1:1111", "--virtuoso-dir", "/tmp", "--odbc-driver", "/nonexistent.so"], "--odbc-driver /nonexistent.so: no such file"),
+        (["--virtuoso-sql", "127.0.0.1:1111", "--virtuoso-dir", "/tmp", "--batch-triples", "9"], "--virtuoso-sql sends one file"),
+        (["--virtuoso-sql", "127.0.0.1:1111", "--virtuoso-dir", "/tmp", "--verify-only"], "leave it out with --verify-only"),
+    ],
+)  # fmt: skip
+def test_virtuoso_sql_options_that_cannot_work_are_refused_in_one_line(
+    fixture_release: Path, args: list[str], expected: str
+) -> None:
+    """Refused before any request: the endpoint here answers nothing at all."""
+    code, output = run_load(
+        "--endpoint", "http://127.0.0.1:9/sparql", "--user", "dba", "--release", str(fixture_release), *args,
+        env={"PILOTKG_STORE_PASSWORD": PASSWORD},
+    )  # fmt: skip
+    assert code == 2 and output.count("\n") == 1, output
+    assert expected in output and "Traceback" not in output
+
+
+def test_virtuoso_sql_needs_a_user(fixture_release: Path) -> None:
+    code, output = run_load(
+        "--endpoint", "http://127.0.0.1:9/sparql", "--release", str(fixture_release),
+        "--virtuoso-sql", "127.0.0.1:1111", "--virtuoso-dir", "/tmp",
+    )  # fmt: skip
+    assert code == 2 and "--virtuoso-sql needs --user" in output
+
+
+def test_virtuoso_sql_without_pyodbc_names_what_to_install(
+    fixture_release: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyodbc", None)  # what `import pyodbc` meets without it
+    code, output = run_load(
+        "--endpoint", "http://127.0.0.1:9/sparql", "--user", "dba", "--release", str(fixture_release),
+        "--virtuoso-sql", "127.0.0.1:1111", "--virtuoso-dir", "/tmp",
+        env={"PILOTKG_STORE_PASSWORD": PASSWORD},
+    )  # fmt: skip
+    assert code == 2 and output.count("\n") == 1, output
+    assert "pip install 'pilotkg[virtuoso]' and apt-get install libodbc2" in output
+
+
+def test_an_sql_error_is_one_line_without_the_password() -> None:
+    """Virtuoso's messages come with driver prefixes and line breaks, and a driver may echo
+    what it was given: the message keeps Virtuoso's words on one line, never the password."""
+    path = VirtuosoSql("127.0.0.1:1111", Credentials("dba", PASSWORD), Path("/tmp"), Path("/x.so"))
+    error = path._error(
+        Exception(
+            "42000",
+            f"[42000] [OpenLink][Virtuoso iODBC Driver][Virtuoso Server]SQ074: Line 1:\n"
+            f"syntax error near '{PASSWORD}' (-1) (SQLExecDirectW)",
+        ),
+        what="the swap",
+    )
+    assert str(error) == (
+        "Virtuoso at 127.0.0.1:1111 failed the swap (42000): SQ074: Line 1: syntax error near '***'"
+    )
+
+
+@pytest.mark.parametrize("password", ["a;b", "a}b"])
+def test_a_password_the_odbc_driver_cannot_take_is_refused(password: str) -> None:
+    with pytest.raises(UsageError, match="Virtuoso's ODBC driver cannot take"):
+        VirtuosoSql("127.0.0.1:1111", Credentials("dba", password), Path("/tmp"), Path("/x.so"))

@@ -1,5 +1,5 @@
 """Helpers of the tests that load into a real Virtuoso (tests/remote/): stores on the test
-instance, its graphs read back, synthetic triples. Their fixtures are in tests/remote/conftest.py."""
+instance, its graphs read back, synthetic triples. Their fixtures are in tests/support/remote_fixtures.py."""
 
 from __future__ import annotations
 

@@ -40,7 +40,8 @@ from .loading import (
     remove_stale_staging,
 )
 from .verify import compare_queries
-from .virtuoso_sql import VirtuosoSql, check_address, find_driver
+from .virtuoso_sql import DEFAULT_TIMEOUT_S as SQL_TIMEOUT_S
+from .virtuoso_sql import VirtuosoSql, check_address, find_driver, import_pyodbc
 
 DEFAULT_PASSWORD_ENV = "PILOTKG_STORE_PASSWORD"
 #: ``--graph default``: the store's default graph (stores loaded from a dump, such as QLever).
@@ -123,6 +124,9 @@ def virtuoso_path(
     credentials: Credentials | None,
     *,
     timeout_s: float,
+    verify_only: bool = False,
+    clean_staging: bool = False,
+    batch_triples: int | None = None,
 ) -> VirtuosoSql | None:
     """The fast path ``--virtuoso-sql`` asks for, or None; UsageError naming what is missing."""
     if address is None:
@@ -130,6 +134,14 @@ def virtuoso_path(
             raise UsageError("--virtuoso-dir and --odbc-driver go with --virtuoso-sql HOST:PORT")
         return None
     check_address(address)
+    if verify_only or clean_staging:
+        raise UsageError(
+            "--virtuoso-sql is for loading: leave it out with --verify-only and --clean-staging"
+        )
+    if batch_triples is not None:
+        raise UsageError(
+            "--batch-triples sets the protocol's batches: --virtuoso-sql sends one file"
+        )
     if credentials is None:
         raise UsageError("--virtuoso-sql needs --user (a Virtuoso account allowed to run SQL)")
     if folder is None:
@@ -139,8 +151,14 @@ def virtuoso_path(
         )
     if not folder.is_dir():
         raise UsageError(f"--virtuoso-dir {folder}: no such folder")
+    import_pyodbc()  # a missing package or libodbc.so.2 fails before anything is written
+    # absolute(), not resolve(): DirsAllowed may name the folder through a symbolic link.
     return VirtuosoSql(
-        address, credentials, folder.resolve(), find_driver(driver), timeout_s=timeout_s
+        address,
+        credentials,
+        folder.absolute(),
+        find_driver(driver),
+        timeout_s=max(timeout_s, SQL_TIMEOUT_S),
     )
 
 
@@ -227,7 +245,7 @@ def _verify(
     type=click.FloatRange(min=0, min_open=True),
     default=60.0,
     show_default=True,
-    help="Seconds to wait for each answer.",
+    help="Seconds to wait for each answer (with --virtuoso-sql, each SQL statement waits at least an hour).",
 )
 @click.option(
     "--release",
@@ -301,7 +319,16 @@ def load(
     if clean_staging and (verify or verify_only):
         raise UsageError("--clean-staging only removes staging graphs: leave out --verify")
     credentials = credentials_from_env(user, password_env, auth, os.environ)
-    fast = virtuoso_path(virtuoso_sql, virtuoso_dir, odbc_driver, credentials, timeout_s=timeout_s)
+    fast = virtuoso_path(
+        virtuoso_sql,
+        virtuoso_dir,
+        odbc_driver,
+        credentials,
+        timeout_s=timeout_s,
+        verify_only=verify_only,
+        clean_staging=clean_staging,
+        batch_triples=batch_triples,
+    )
     store = RemoteStore(
         Endpoints(endpoint, update_endpoint, graph_store),
         credentials=credentials,
@@ -328,7 +355,7 @@ def load(
                 stale_after_s=stale_after_s,
                 fast=fast,
             )
-        for line in summary.cleanup.as_lines() if summary.cleanup else []:
+        for line in [*(summary.cleanup.as_lines() if summary.cleanup else []), *summary.notes]:
             click.echo(line)
         click.echo(summary.as_text())
     if verify or verify_only:

@@ -229,6 +229,8 @@ class LoadSummary:
     method: str
     swap: str
     cleanup: StagingCleanup | None = None
+    #: What went wrong once the target had been replaced (the load itself stands).
+    notes: tuple[str, ...] = ()
 
     def as_text(self) -> str:
         rate = self.triples / self.seconds if self.seconds > 0 else 0.0
@@ -248,7 +250,9 @@ class FastPath(Protocol):
 
     def stage(self, triples: Sequence[ox.Triple], staging: str) -> None: ...
 
-    def replace(self, *, staging: str, target: str, expected: int) -> None: ...
+    def replace(self, *, staging: str, target: str, expected: int) -> list[str]:
+        """Swap, or raise with the target unchanged; sentences about what failed after."""
+        ...
 
 
 def _ignore(_count: int) -> None:
@@ -273,6 +277,7 @@ def load_triples(
     counts the staging graph before the swap and the target after it.
     """
     started = time.perf_counter()
+    notes: list[str] = []
     unique = sorted_triples(triples)  # Virtuoso takes sorted triples faster, by either path
     _refuse_unloadable(unique, graph)
     staging = new_staging_graph(graph)
@@ -291,7 +296,7 @@ def load_triples(
         if fast is None:
             swap = _replace(store, target=graph, staging=staging)
         else:
-            fast.replace(staging=staging, target=graph, expected=len(unique))
+            notes = fast.replace(staging=staging, target=graph, expected=len(unique))
             swap = fast.swap
     except BaseException as error:
         if isinstance(error, StagingKept):
@@ -318,6 +323,7 @@ def load_triples(
         else "INSERT DATA",
         swap=swap,
         cleanup=cleanup,
+        notes=tuple(notes),
     )
 
 

@@ -6,7 +6,7 @@ Why not the Graph Store upload and ``MOVE`` that work on every store: on Virtuos
 both are slow, and ``MOVE`` of a large graph fails outright. Virtuoso runs ``MOVE``
 as a logged transaction, which it aborts once its log passes
 ``txn_after_image_limit`` (50 MB unless the server's ini says otherwise): the
-10-million-triple release could not be swapped in at all. The steps here:
+3.3-million-triple graph could not be swapped in at all. The steps here:
 
 1. **Stage** with ``DB.DBA.TTLP`` on an N-Triples file written into a folder the
    server may read (``DirsAllowed``), the parser ``rdf_loader_run()`` calls, in
@@ -36,12 +36,14 @@ takes its password on the command line, where ``ps`` shows it.
 
 from __future__ import annotations
 
+import math
+import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -58,6 +60,12 @@ DRIVER_PATTERNS = (
     "/usr/lib/odbc/virtodbc_r.so",
     "/usr/local/lib/virtodbc_r.so",
 )
+T = TypeVar("T")
+#: Seconds each SQL statement may take: loading and copying a graph of millions of triples
+#: takes minutes (the protocol's ``--timeout-s`` bounds one batch, not a whole graph).
+DEFAULT_TIMEOUT_S = 3600.0
+#: "[28000] [OpenLink][Virtuoso iODBC Driver][Virtuoso Server]": pyodbc's and the driver's.
+_DRIVER_PREFIXES = re.compile(r"^(\s*\[[^\]]*\])+\s*")
 #: What the summary line says about the way in and the swap.
 METHOD = "Virtuoso's bulk loader"
 SWAP = "one SQL transaction"
@@ -89,7 +97,7 @@ def find_driver(explicit: Path | None = None) -> Path:
     )
 
 
-def _pyodbc() -> Any:
+def import_pyodbc() -> Any:
     try:
         import pyodbc
     except ImportError as error:  # the package, or libodbc.so.2 it links to
@@ -127,31 +135,45 @@ class VirtuosoSql:
 
     ``folder`` is a directory both this process and the server can read by the same
     path, listed in the server's ``DirsAllowed``; the N-Triples file lives there only
-    while the staging graph is filled.
+    while the staging graph is filled. ``timeout_s`` bounds each SQL statement: the
+    bulk load and the copy take time in proportion to the graph.
     """
 
     address: str
     credentials: Credentials
     folder: Path
     driver: Path
-    timeout_s: float = 600.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
     method: str = METHOD
     swap: str = SWAP
+
+    def __post_init__(self) -> None:
+        for name, value in (
+            ("--user", self.credentials.user),
+            ("the password", self.credentials.password),
+        ):
+            if any(c in value for c in ";{}"):
+                # Virtuoso's driver reads neither braces nor escapes in a connection string.
+                raise UsageError(
+                    f"{name} holds ';', '{{' or '}}', which Virtuoso's ODBC driver cannot take "
+                    "in a connection string: --virtuoso-sql needs an account without them"
+                )
+        sql_string(str(self.folder))  # a folder Virtuoso's SQL cannot name fails here, not later
 
     def stage(self, triples: Sequence[ox.Triple], staging: str) -> None:
         """Fill ``staging`` with ``triples`` through the bulk loader's parser."""
         path = self.folder / f"pilotkg-{uuid.uuid4().hex}.nt"
+        text = _STAGE.format(path=sql_string(str(path)), graph=sql_string(staging))
         with self._connection(autocommit=True) as cursor:  # wrong credentials fail before the file
             try:
-                ox.serialize(triples, str(path), format=ox.RdfFormat.N_TRIPLES)
-                path.chmod(0o644)  # the server may run as another user
-            except OSError as error:
-                path.unlink(missing_ok=True)
-                raise UsageError(
-                    f"--virtuoso-dir {self.folder}: cannot write the staging file ({error.strerror})"
-                ) from None
-            text = _STAGE.format(path=sql_string(str(path)), graph=sql_string(staging))
-            try:
+                try:
+                    ox.serialize(triples, str(path), format=ox.RdfFormat.N_TRIPLES)
+                    path.chmod(0o644)  # the server may run as another user
+                except OSError as error:
+                    raise UsageError(
+                        f"--virtuoso-dir {self.folder}: cannot write the staging file "
+                        f"({error.strerror})"
+                    ) from None
                 self._execute(cursor, text, what="the bulk load")
             finally:
                 path.unlink(missing_ok=True)
@@ -163,10 +185,14 @@ class VirtuosoSql:
         target: str,
         expected: int,
         before_commit: Callable[[], None] | None = None,
-    ) -> None:
+    ) -> list[str]:
         """Put ``staging`` in ``target``'s place in one transaction, counted before its
         commit; then drop ``staging`` and checkpoint (see the module docstring).
-        ``before_commit`` runs inside the transaction once the count is right."""
+        ``before_commit`` runs inside the transaction once the count is right.
+
+        Raises before the commit, when the target is unchanged. What fails after it
+        no longer undoes the load: it comes back as sentences for the user.
+        """
         with self._connection(autocommit=False) as cursor:
             connection = cursor.connection
             try:
@@ -174,7 +200,7 @@ class VirtuosoSql:
                 self._execute(cursor, _DELETE, target, what="the swap")
                 self._execute(cursor, _COPY, target, staging, what="the swap")
                 self._execute(cursor, _COUNT, target, what="the swap's count")
-                found = int(cursor.fetchone()[0])
+                found = int(self._call(cursor.fetchone, what="the swap's count")[0])
                 if found != expected:
                     raise RemoteStoreError(
                         f"<{target}> would hold {found} triples after the swap where {expected} "
@@ -182,20 +208,40 @@ class VirtuosoSql:
                     )
                 if before_commit is not None:
                     before_commit()
-                connection.commit()
+                self._call(connection.commit, what="the swap's commit")
             except BaseException:
-                connection.rollback()
+                with suppress(Exception):  # the first error is the one to report
+                    connection.rollback()
                 raise
-            connection.autocommit = True
-            self._execute(cursor, "log_enable (2, 1)", what="the staging graph's removal")
-            self._execute(cursor, _DELETE, staging, what="the staging graph's removal")
-            self._execute(cursor, "checkpoint", what="the checkpoint")
+        return self._tidy(staging)
+
+    def _tidy(self, staging: str) -> list[str]:
+        """Drop ``staging`` and checkpoint, after a committed swap; sentences for what failed."""
+        notes = []
+        try:
+            with self._connection(autocommit=True) as cursor:
+                self._execute(cursor, "log_enable (2, 1)", what="the staging graph's removal")
+                self._execute(cursor, _DELETE, staging, what="the staging graph's removal")
+        except RemoteStoreError as error:
+            notes.append(
+                f"the target was replaced, but {error}: remove <{staging}> with DROP SILENT GRAPH, "
+                "or let a load more than --stale-after-s seconds later remove it"
+            )
+        try:
+            with self._connection(autocommit=True) as cursor:
+                self._execute(cursor, "checkpoint", what="the checkpoint")
+        except RemoteStoreError as error:
+            notes.append(
+                f"the target was replaced, but {error}: until Virtuoso checkpoints (run "
+                "`checkpoint;` in isql), a crash would bring the old graph back"
+            )
+        return notes
 
     # ------------------------------------------------------------------ ODBC
 
     @contextmanager
     def _connection(self, *, autocommit: bool) -> Iterator[pyodbc.Cursor]:
-        pyodbc = _pyodbc()
+        pyodbc = import_pyodbc()
         text = (
             f"DRIVER={self.driver};HOST={self.address};"
             f"UID={self.credentials.user};PWD={self.credentials.password}"
@@ -204,19 +250,24 @@ class VirtuosoSql:
             connection = pyodbc.connect(text, autocommit=autocommit, timeout=10)
         except pyodbc.Error as error:
             raise self._error(error, what="the connection", failure=Failure.UNREACHABLE) from None
-        # IRIs and paths go as UTF-8 narrow strings, which is how Virtuoso keeps IRIs.
-        connection.setencoding(encoding="utf-8", ctype=pyodbc.SQL_CHAR)
-        connection.setdecoding(pyodbc.SQL_CHAR, encoding="utf-8")
-        connection.timeout = int(self.timeout_s)
         try:
-            yield connection.cursor()
+            # IRIs and paths go as UTF-8 narrow strings, which is how Virtuoso keeps IRIs.
+            connection.setencoding(encoding="utf-8", ctype=pyodbc.SQL_CHAR)
+            connection.setdecoding(pyodbc.SQL_CHAR, encoding="utf-8")
+            connection.timeout = max(1, math.ceil(self.timeout_s))
+            yield self._call(connection.cursor, what="the connection")
         finally:
-            connection.close()
+            with suppress(Exception):
+                connection.close()
 
     def _execute(self, cursor: pyodbc.Cursor, text: str, *args: object, what: str) -> None:
-        pyodbc = _pyodbc()
+        self._call(lambda: cursor.execute(text, *args), what=what)
+
+    def _call(self, function: Callable[[], T], *, what: str) -> T:
+        """``function()``, with a pyodbc error turned into a one-line RemoteStoreError."""
+        pyodbc = import_pyodbc()
         try:
-            cursor.execute(text, *args)
+            return function()
         except pyodbc.Error as error:
             raise self._error(error, what=what) from None
 
@@ -224,16 +275,18 @@ class VirtuosoSql:
         self, error: Exception, *, what: str, failure: Failure = Failure.SERVER
     ) -> RemoteStoreError:
         """One line: what failed, Virtuoso's words (driver prefixes and the password cut)."""
-        state, message = [*error.args, "", ""][:2]
-        words = str(message).rsplit("]", 1)[-1].split(" (-1)")[0].strip() or str(error)
+        state, message = (str(part) for part in [*error.args, "", ""][:2])
+        words = " ".join(_DRIVER_PREFIXES.sub("", message).split(" (-1)")[0].split())
+        words = words or " ".join(str(error).split())
         for secret in self.credentials.secrets():
-            words = words.replace(secret, "***")
+            if secret:
+                words = words.replace(secret, "***")
         hint = ""
-        if "FA003" in str(message):
+        if "FA003" in message:
             hint = f": add {self.folder} to DirsAllowed in the server's virtuoso.ini"
-        elif "CL033" in str(message):
+        elif "CL033" in message:
             hint = ": is that Virtuoso's SQL port (ServerPort under [Parameters] in virtuoso.ini)?"
-        elif state in ("28000", "08004") or "Bad login" in str(message):
+        elif state in ("28000", "08004") or "Bad login" in message:
             hint = f": check --user and {self.credentials.origin}"
             failure = Failure.AUTH
         return RemoteStoreError(
