@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -124,18 +125,9 @@ class TimedSql(VirtuosoSql):
 
     swap_s = 0.0
 
-    def replace(
-        self,
-        *,
-        staging: str,
-        target: str,
-        expected: int,
-        before_commit: Callable[[], None] | None = None,
-    ) -> list[str]:
+    def replace(self, **arguments: Any) -> list[str]:
         started = time.perf_counter()
-        notes = super().replace(
-            staging=staging, target=target, expected=expected, before_commit=before_commit
-        )
+        notes = super().replace(**arguments)
         self.swap_s += time.perf_counter() - started
         return notes
 

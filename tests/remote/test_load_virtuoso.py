@@ -45,6 +45,7 @@ from support.remote_graphs import (
     by_value,
     graph_triples,
     make_store,
+    month_and_its_first_day,
     staging_graphs,
     synthetic,
 )
@@ -113,12 +114,7 @@ def test_virtuoso_merging_a_month_with_its_first_day_stops_the_load(
     store = make_store(virtuoso)
     old = read_release(fixture_release)
     load_triples(store, old, graph=graph)
-    zone, date = (
-        ox.NamedNode(f"https://w3id.org/pilotkg/{p}") for p in ("id/zone/x", "ontology#date")
-    )
-    xsd = "http://www.w3.org/2001/XMLSchema#"
-    month = ox.Triple(zone, date, ox.Literal("2025-12", datatype=ox.NamedNode(xsd + "gYearMonth")))
-    day = ox.Triple(zone, date, ox.Literal("2025-12-01", datatype=ox.NamedNode(xsd + "date")))
+    month, day = month_and_its_first_day()
     with pytest.raises(RemoteStoreError, match="merges literals of equal value: 1 pairs here"):
         load_triples(store, {*old, month, day}, graph=graph)
     assert graph_triples(store, graph) == old

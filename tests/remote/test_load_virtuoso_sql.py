@@ -24,7 +24,13 @@ from pilotkg.release import read_release
 from pilotkg.remote.client import Credentials, RemoteStoreError
 from pilotkg.remote.loading import load_triples, new_staging_graph
 from pilotkg.remote.virtuoso_sql import VirtuosoSql, find_driver
-from support.remote_graphs import FIXTURE_SOURCES, graph_triples, make_store, staging_graphs
+from support.remote_graphs import (
+    FIXTURE_SOURCES,
+    graph_triples,
+    make_store,
+    month_and_its_first_day,
+    staging_graphs,
+)
 from support.remote_graphs import synthetic as synthetic_triples
 from support.virtuoso import Virtuoso
 
@@ -105,12 +111,7 @@ def test_a_month_merged_with_its_first_day_stops_before_the_swap(
     store = make_store(virtuoso)
     old = synthetic_triples(10, tag="old")
     load_triples(store, old, graph=graph)
-    zone, date = (
-        ox.NamedNode(f"https://w3id.org/pilotkg/{p}") for p in ("id/zone/x", "ontology#date")
-    )
-    xsd = "http://www.w3.org/2001/XMLSchema#"
-    month = ox.Triple(zone, date, ox.Literal("2025-12", datatype=ox.NamedNode(xsd + "gYearMonth")))
-    day = ox.Triple(zone, date, ox.Literal("2025-12-01", datatype=ox.NamedNode(xsd + "date")))
+    month, day = month_and_its_first_day()
     with pytest.raises(RemoteStoreError, match="merges literals of equal value: 1 pairs here"):
         load_triples(store, {month, day}, graph=graph, fast=fast_path(virtuoso, folder))
     assert graph_triples(store, graph) == old

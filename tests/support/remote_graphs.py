@@ -84,3 +84,15 @@ def synthetic(count: int, *, tag: str) -> set[ox.Triple]:
         )
         for i in range(count)
     }
+
+
+def month_and_its_first_day() -> tuple[ox.Triple, ox.Triple]:
+    """Two triples Virtuoso keeps as one: "2025-12"^^xsd:gYearMonth and "2025-12-01"^^xsd:date
+    on the same subject and predicate (it keeps values, and both are the same instant)."""
+    zone, date = (
+        ox.NamedNode(f"https://w3id.org/pilotkg/{p}") for p in ("id/zone/x", "ontology#date")
+    )
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    month = ox.Triple(zone, date, ox.Literal("2025-12", datatype=ox.NamedNode(xsd + "gYearMonth")))
+    day = ox.Triple(zone, date, ox.Literal("2025-12-01", datatype=ox.NamedNode(xsd + "date")))
+    return month, day
