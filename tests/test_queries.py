@@ -106,6 +106,46 @@ def test_binding_skips_braces_inside_comments_and_strings(tmp_path: Path) -> Non
     assert row["v"].value == "1" and row["s"].value == "{"
 
 
+def test_a_sub_select_that_passes_a_parameter_through_is_bound_too(tmp_path: Path) -> None:
+    """VALUES go into the outer WHERE group and into each sub-select that projects the
+    parameter and neither orders nor groups, where they change nothing but the work: the
+    answer is the one the outer VALUES alone give. A sub-select's own ?r that it does not
+    project, or one it orders before its LIMIT, is left alone."""
+    path = tmp_path / "nested.rq"
+    path.write_text(
+        "# title: nested\n# param: r iri required  a region\n# example: r=<http://x/r>\n"
+        "SELECT * WHERE {\n"
+        "  { SELECT DISTINCT ?w ?r WHERE { ?w <http://x/p>* ?r } LIMIT 1000 }\n"
+        "  { SELECT ?w WHERE { ?w <http://x/q> ?r } }\n"
+        "  { SELECT ?v ?r WHERE { ?v <http://x/s> ?r } ORDER BY ?v LIMIT 9 }\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    query = parse_query_file(path)
+    text = query.bind({"r": "http://x/r"})
+    values = "VALUES ?r { <http://x/r> }"
+    assert text.count(values) == 2
+    assert f"WHERE {{ {values}  ?w <http://x/p>* ?r }} LIMIT 1000" in text
+    assert "{ SELECT ?w WHERE { ?w <http://x/q> ?r } }" in text
+    assert "{ SELECT ?v ?r WHERE { ?v <http://x/s> ?r } ORDER BY ?v LIMIT 9 }" in text
+    store = ox.Store()
+    for s, p, o in [("a", "p", "r"), ("b", "p", "a"), ("c", "p", "d"), ("a", "q", "e")]:
+        store.add(ox.Quad(*(ox.NamedNode(f"http://x/{t}") for t in (s, p, o))))
+    store.add(ox.Quad(*(ox.NamedNode(f"http://x/{t}") for t in ("f", "s", "r"))))
+    outer_only = query.text.replace("SELECT * WHERE {", f"SELECT * WHERE {{ {values}", 1)
+
+    def rows(text: str) -> list[dict[str, str]]:
+        solutions = store.query(text)
+        assert isinstance(solutions, ox.QuerySolutions)
+        names = [v.value for v in solutions.variables]
+        found = [{n: str(t) for n, t in zip(names, row, strict=True)} for row in solutions]
+        return sorted(found, key=str)
+
+    # Only a reaches r by p and has a q; only f has an s to r.
+    expected = [{"r": "<http://x/r>", "w": "<http://x/a>", "v": "<http://x/f>"}]
+    assert rows(text) == rows(outer_only) == expected
+
+
 def test_unknown_and_missing_parameters_are_named() -> None:
     query = CATALOGUE.get("entity-sources")
     with pytest.raises(QueryError, match="needs entity"):

@@ -52,7 +52,15 @@ import pyoxigraph as ox
 from .errors import QueryError
 from .federation import pin_linked_items
 from .namespaces import DATASET_IRI, PREFIXES, RDF, RDFS, XSD
-from .sparqltext import Token, iri_value, nesting_depth, string_value, tokens, where_group
+from .sparqltext import (
+    Token,
+    iri_value,
+    nesting_depth,
+    string_value,
+    subselect_groups,
+    tokens,
+    where_group,
+)
 from .tables import compact, in_order
 
 PARAM_TYPES: dict[str, str] = {
@@ -379,8 +387,23 @@ class CannedQuery:
             return self.text
         terms = {name: known[name].term(raw) for name, raw in values.items()}
         block = " ".join(f"VALUES ?{name} {{ {term} }}" for name, term in sorted(terms.items()))
-        position = self._where_group_offset
-        return f"{self.text[:position]} {block} {self.text[position:]}"
+        inserts = [(self._where_group_offset, block)]
+        # Also inside each sub-select that passes the parameter through (see subselect_groups).
+        for name, term in sorted(terms.items()):
+            inserts += [
+                (brace + 1, f"VALUES ?{name} {{ {term} }}")
+                for brace in self._subselect_groups[name]
+            ]
+        text = self.text
+        for position, values_block in sorted(inserts, reverse=True):
+            text = f"{text[:position]} {values_block} {text[position:]}"
+        return text
+
+    @cached_property
+    def _subselect_groups(self) -> dict[str, list[int]]:
+        """Per parameter, the WHERE groups of the sub-selects that project it
+        (``subselect_groups``); found once per query, as the WHERE group is."""
+        return {p.name: subselect_groups(self.text, p.name) for p in self.parameters}
 
     @cached_property
     def _where_group_offset(self) -> int:

@@ -328,6 +328,76 @@ def where_group(text: str) -> int | None:
     return first
 
 
+def subselect_groups(text: str, variable: str) -> list[int]:
+    """The offsets of the ``{`` opening the WHERE group of each sub-select that projects
+    ``?variable`` as itself (listed, or ``SELECT *``) and orders, offsets and groups nothing.
+
+    A value bound to the query's ``?variable`` may also be bound inside such a
+    sub-select without changing the answer: the sub-select's rows for other values are
+    dropped by the join anyway, and without ORDER BY its LIMIT may keep any rows. Bound
+    there, an engine need not compute the rows for every value first (a ``partOf*``
+    path with both ends free, for every node in the graph).
+
+    >>> text = "SELECT * { { SELECT ?w ?r { ?w <p>* ?r } LIMIT 9 } { SELECT (1 AS ?r) {} } }"
+    >>> subselect_groups(text, "r") == [text.index("{ ?w")]
+    True
+    >>> subselect_groups("SELECT * { { SELECT ?w ?r { ?w <p>* ?r } ORDER BY ?w LIMIT 9 } }", "r")
+    []
+    """
+    toks = tokens(text)
+    found = []
+    depth = 0
+    for index, token in enumerate(toks):
+        if token.kind == "punct" and token.text in "{}":
+            depth += 1 if token.text == "{" else -1
+        elif depth > 0 and token.is_keyword("select"):
+            group = _projecting_group(toks, index, variable)
+            if group is not None:
+                found.append(group)
+    return found
+
+
+def _closing(toks: list[Token], opening: int) -> int:
+    """The index of the ``}`` that closes the ``{`` at ``toks[opening]`` (the last token if none)."""
+    depth = 0
+    for index in range(opening, len(toks)):
+        if toks[index].is_punct("{"):
+            depth += 1
+        elif toks[index].is_punct("}"):
+            depth -= 1
+            if depth == 0:
+                return index
+    return len(toks) - 1
+
+
+def _projecting_group(toks: list[Token], select: int, variable: str) -> int | None:
+    """For the sub-select starting at ``toks[select]``: its WHERE group's ``{`` offset if it
+    projects ``?variable`` plainly and has no ORDER BY, OFFSET or GROUP BY; else None."""
+    projects = False
+    index = select + 1
+    nested = 0
+    while index < len(toks) and not (nested == 0 and toks[index].is_punct("{")):
+        token = toks[index]
+        if token.is_punct("("):
+            nested += 1
+        elif token.is_punct(")"):
+            nested -= 1
+        elif nested == 0 and (
+            token.is_punct("*") or (token.text[1:] == variable and token.kind == "var")
+        ):
+            projects = True
+        index += 1
+    if not projects or index == len(toks):
+        return None
+    brace = index
+    for token in toks[_closing(toks, brace) + 1 :]:
+        if token.is_punct("}"):
+            break  # the end of the group holding the sub-select: its modifiers are all read
+        if token.is_keyword("order", "offset", "group", "having"):
+            return None
+    return toks[brace].offset
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceClause:
     """One ``SERVICE [SILENT] target { … }`` as written in a text."""

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,21 +100,33 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
     """A running Virtuoso: the one already up, else a private one for this session."""
     http_port = int(os.environ.get("VIRTUOSO_HTTP_PORT", "8890"))
     isql_port = int(os.environ.get("VIRTUOSO_ISQL_PORT", "1111"))
-    if virtuoso_answers(
-        http_port
-    ):  # one started by virtuoso.sh: its folder, as virtuoso.sh names it
+    if virtuoso_answers(http_port):
+        # One started by virtuoso.sh: its database folder, as virtuoso.sh names it.
         default = Path(os.environ.get("TMPDIR", "/tmp")) / "pilotkg-virtuoso"
         yield Virtuoso(http_port, isql_port, Path(os.environ.get("VIRTUOSO_DIR", default)))
         return
+    require_installed()
+    with private_virtuoso(tmp_path_factory.mktemp("virtuoso")) as mine:
+        yield mine
+
+
+def require_installed() -> None:
+    """Skip without Virtuoso on a developer's machine; fail in CI, where a skip would hide
+    that the remote loader went untested."""
     if not virtuoso_installed():
         message = "Virtuoso is not installed: run `scripts/virtuoso.sh install` (needs root)"
         if in_ci():
             pytest.fail(f"{message}; CI must test the remote loader against it")
         pytest.skip(message)
-    mine = Virtuoso(free_port(), free_port(), tmp_path_factory.mktemp("virtuoso"))
+
+
+@contextmanager
+def private_virtuoso(directory: Path) -> Iterator[Virtuoso]:
+    """A Virtuoso of its own, with its database in ``directory``, on free ports; stopped after."""
+    mine = Virtuoso(free_port(), free_port(), directory)
     env = {
         **os.environ,
-        "VIRTUOSO_DIR": str(mine.readable_dir),
+        "VIRTUOSO_DIR": str(directory),
         "VIRTUOSO_HTTP_PORT": str(mine.http_port),
         "VIRTUOSO_ISQL_PORT": str(mine.isql_port),
     }
