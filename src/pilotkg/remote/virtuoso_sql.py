@@ -98,6 +98,7 @@ def find_driver(explicit: Path | None = None) -> Path:
 
 
 def import_pyodbc() -> Any:
+    """pyodbc, imported only for ``--virtuoso-sql``: no other command needs it or unixODBC."""
     try:
         import pyodbc
     except ImportError as error:  # the package, or libodbc.so.2 it links to
