@@ -190,6 +190,42 @@ def test_the_chinese_sparql_link_gives_the_rows_in_the_same_order(real_server: L
     assert [b["zone"]["value"] for b in bindings] == _html_rows(page)
 
 
+FOCUS_AREAS = """
+PREFIX pilot: <https://w3id.org/pilotkg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?value (COUNT(DISTINCT ?zone) AS ?count) (SAMPLE(?label) AS ?name) WHERE {
+  ?zone a pilot:PilotZone ; pilot:focusArea ?value .
+  ?value rdfs:label ?label FILTER(LANG(?label) = "$lang")
+} GROUP BY ?value
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_long_facet_keeps_the_values_the_page_lists_first(
+    real_server: LiveServer, lang: str
+) -> None:
+    """The zones' focus areas are more than 30, and those past the 30th all count one zone:
+    the 30 shown are the first 30 as the page orders them (count, then label), not the
+    first IRIs among the ties."""
+    query = FOCUS_AREAS.replace("$lang", lang)
+    answer = httpx.get(
+        real_server.url + "/sparql",
+        params={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    ).json()
+    every = [(int(b["count"]["value"]), b["name"]["value"]) for b in answer["results"]["bindings"]]
+    assert len(every) > 30
+    ranked = sorted(every, key=lambda pair: (-pair[0], sort_key(pair[1], lang)))
+    facet = next(
+        f
+        for f in _json(real_server, f"/zones.json?lang={lang}")["facets"]
+        if f["column"] == "focus-area"
+    )
+    assert facet["more"] is True
+    assert [(v["count"], v["label"]) for v in facet["values"]] == ranked[:30]
+
+
 def test_chinese_facet_values_of_one_count_run_in_pinyin_order(real_server: LiveServer) -> None:
     values = list(_html_facet(_get(real_server, "/zones?lang=zh").text, "province").items())
     assert values == sorted(values, key=lambda v: (-v[1], sort_key(v[0], "zh"))), values

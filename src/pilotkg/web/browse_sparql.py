@@ -160,6 +160,19 @@ def rows_query(view: View) -> str:
     )
 
 
+def _facet_tie(column: Column, lang: str) -> tuple[str, str, str]:
+    """``(projection, pattern, order)`` that break a facet's ties of count by the value's label
+    as the page lists them (letters, case aside; pinyin in Chinese), so that the values kept
+    by the ``LIMIT`` are the first ones on the page, not the first IRIs. Values without a
+    label in ``lang`` go after those with one; values that are not IRIs keep their own order.
+    """
+    if column.kind != "iri":
+        return "", "", ""
+    key = 'arq:collation("zh", STR(?tie_label))' if lang == "zh" else "LCASE(STR(?tie_label))"
+    pattern = f"      {_label('?value', '?tie_label', lang)}\n"
+    return f" (MIN({key}) AS ?tie)", pattern, "(!BOUND(?tie)) ?tie "
+
+
 def facets_query(view: View) -> str:
     """The SELECT counting the view's rows (``?facet`` unbound) and, per facet, the rows that
     have each of its most frequent values."""
@@ -171,10 +184,12 @@ def facets_query(view: View) -> str:
     ]
     for column in table.facets:
         pattern = _pattern(column, entity, "?value", "_facet")
+        tie, labelled, order = _facet_tie(column, view.lang)
         branches.append(
-            f'  {{ SELECT ("{column.key}" AS ?facet) ?value (COUNT(DISTINCT {entity}) AS ?count)\n'
-            f"    WHERE {{\n{selection}      {pattern}\n    }}\n"
-            f"    GROUP BY ?value ORDER BY DESC(?count) ?value LIMIT {FACET_VALUES + 1} }}\n"
+            f'  {{ SELECT ("{column.key}" AS ?facet) ?value (COUNT(DISTINCT {entity}) AS ?count)'
+            f"{tie}\n    WHERE {{\n{selection}      {pattern}\n{labelled}    }}\n"
+            f"    GROUP BY ?value ORDER BY DESC(?count) {order}?value LIMIT {FACET_VALUES + 1} }}\n"
         )
     union = "  UNION\n".join(branches)
-    return f"{_PREFIXES}SELECT ?facet ?value ?count\nWHERE {{\n{union}}}\n"
+    prefixes = _PREFIXES + _ARQ_PREFIX if view.lang == "zh" else _PREFIXES
+    return f"{prefixes}SELECT ?facet ?value ?count\nWHERE {{\n{union}}}\n"
