@@ -53,7 +53,7 @@ from pilotkg.remote.client import (  # noqa: E402
     RemoteStore,
     RemoteStoreError,
 )
-from pilotkg.remote.loading import load_triples, merged_by_value  # noqa: E402
+from pilotkg.remote.loading import Swap, load_triples, merged_by_value  # noqa: E402
 from pilotkg.remote.virtuoso_sql import VirtuosoSql, find_driver  # noqa: E402
 from pilotkg.sources import load_sources  # noqa: E402
 
@@ -125,11 +125,11 @@ class TimedSql(VirtuosoSql):
 
     swap_s = 0.0
 
-    def replace(self, **arguments: Any) -> list[str]:
+    def replace(self, **arguments: Any) -> Swap:
         started = time.perf_counter()
-        notes = super().replace(**arguments)
+        swap = super().replace(**arguments)
         self.swap_s += time.perf_counter() - started
-        return notes
+        return swap
 
 
 def store_for(instance: Instance, method: str) -> TimedStore:
@@ -193,20 +193,20 @@ def loadable(triples: list[ox.Triple]) -> tuple[list[ox.Triple], int]:
 def pilotkg_run(instance: Instance, method: str, triples: list[ox.Triple]) -> tuple[float, float]:
     """One ``pilotkg load`` into a fresh graph: (seconds, seconds of the swap)."""
     store = store_for(instance, method)
-    fast = None
+    sql = None
     if method == "virtuoso-sql":
         folder = instance.directory / "bench"  # in DirsAllowed: virtuoso.sh adds the database's
         folder.mkdir(exist_ok=True)
-        fast = TimedSql(
+        sql = TimedSql(
             f"127.0.0.1:{instance.isql_port}", Credentials("dba", "dba"), folder, find_driver()
         )
     graph = f"urn:pilotkg:bench:{uuid.uuid4().hex}"
     started = time.perf_counter()
-    summary = load_triples(store, triples, graph=graph, fast=fast)
+    summary = load_triples(store, triples, graph=graph, way=sql)
     seconds = time.perf_counter() - started
     store.update(f"DROP SILENT GRAPH <{graph}>", what="DROP")
     assert summary.triples == len(triples)
-    return seconds, (fast or store).swap_s
+    return seconds, (sql or store).swap_s
 
 
 def bulk_loader_run(instance: Instance, triples: list[ox.Triple]) -> tuple[float, float]:

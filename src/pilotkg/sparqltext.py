@@ -343,18 +343,44 @@ def subselect_groups(text: str, variable: str) -> list[int]:
     True
     >>> subselect_groups("SELECT * { { SELECT ?w ?r { ?w <p>* ?r } ORDER BY ?w LIMIT 9 } }", "r")
     []
+
+    A sub-select inside one that does not pass ``?variable`` through has a ``?variable``
+    of its own, and is left alone too:
+
+    >>> subselect_groups("SELECT * { { SELECT ?w { { SELECT ?w ?r { ?w <p> ?r } } } } }", "r")
+    []
     """
     toks = tokens(text)
     found = []
+    #: The token spans of the sub-selects that do not pass ``?variable`` through.
+    opaque: list[tuple[int, int]] = []
     depth = 0
     for index, token in enumerate(toks):
         if token.kind == "punct" and token.text in "{}":
             depth += 1 if token.text == "{" else -1
         elif depth > 0 and token.is_keyword("select"):
+            if any(start < index <= end for start, end in opaque):
+                continue
             group = _projecting_group(toks, index, variable)
             if group is not None:
-                found.append(group)
+                found.append(toks[group].offset)
+            else:
+                opaque.append((index, _subselect_end(toks, index)))
     return found
+
+
+def _subselect_end(toks: list[Token], select: int) -> int:
+    """The index of the last token of the sub-select starting at ``toks[select]``: the one
+    before the ``}`` that closes the group holding it."""
+    depth = 0
+    for index in range(select, len(toks)):
+        if toks[index].is_punct("{"):
+            depth += 1
+        elif toks[index].is_punct("}"):
+            depth -= 1
+            if depth < 0:
+                return index - 1
+    return len(toks) - 1
 
 
 def _closing(toks: list[Token], opening: int) -> int:
@@ -371,8 +397,8 @@ def _closing(toks: list[Token], opening: int) -> int:
 
 
 def _projecting_group(toks: list[Token], select: int, variable: str) -> int | None:
-    """For the sub-select starting at ``toks[select]``: its WHERE group's ``{`` offset if it
-    projects ``?variable`` plainly and has no ORDER BY, OFFSET or GROUP BY; else None."""
+    """For the sub-select starting at ``toks[select]``: the index of its WHERE group's ``{``
+    if it projects ``?variable`` plainly and has no ORDER BY, OFFSET or GROUP BY; else None."""
     projects = False
     index = select + 1
     nested = 0
@@ -395,7 +421,7 @@ def _projecting_group(toks: list[Token], select: int, variable: str) -> int | No
             break  # the end of the group holding the sub-select: its modifiers are all read
         if token.is_keyword("order", "offset", "group", "having"):
             return None
-    return toks[brace].offset
+    return brace
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,7 @@ def test_the_sql_path_loads_the_release_exactly(
     store = make_store(virtuoso)
     triples = read_release(fixture_release)
     load_triples(store, synthetic_triples(40, tag="old"), graph=graph)
-    summary = load_triples(store, triples, graph=graph, fast=fast_path(virtuoso, folder))
+    summary = load_triples(store, triples, graph=graph, way=fast_path(virtuoso, folder))
     assert (summary.method, summary.swap) == ("Virtuoso's bulk loader", "one SQL transaction")
     assert graph_triples(store, graph) == triples
     assert staging_graphs(store) == []
@@ -75,7 +75,7 @@ def test_a_graph_named_in_chinese_is_the_graph_sparql_sees(
     store = make_store(virtuoso)
     try:
         load_triples(
-            store, synthetic_triples(30, tag="zh"), graph=graph, fast=fast_path(virtuoso, folder)
+            store, synthetic_triples(30, tag="zh"), graph=graph, way=fast_path(virtuoso, folder)
         )
         assert store.count(graph) == 30
     finally:
@@ -113,7 +113,7 @@ def test_a_month_merged_with_its_first_day_stops_before_the_swap(
     load_triples(store, old, graph=graph)
     month, day = month_and_its_first_day()
     with pytest.raises(RemoteStoreError, match="merges literals of equal value: 1 pairs here"):
-        load_triples(store, {month, day}, graph=graph, fast=fast_path(virtuoso, folder))
+        load_triples(store, {month, day}, graph=graph, way=fast_path(virtuoso, folder))
     assert graph_triples(store, graph) == old
     assert staging_graphs(store) == []
 

@@ -128,7 +128,8 @@ def virtuoso_path(
     clean_staging: bool = False,
     batch_triples: int | None = None,
 ) -> VirtuosoSql | None:
-    """The fast path ``--virtuoso-sql`` asks for, or None; UsageError naming what is missing."""
+    """The way in ``--virtuoso-sql`` asks for, or None (the protocol's); UsageError naming
+    what is missing."""
     if address is None:
         if folder is not None or driver is not None:
             raise UsageError("--virtuoso-dir and --odbc-driver go with --virtuoso-sql HOST:PORT")
@@ -319,7 +320,7 @@ def load(
     if clean_staging and (verify or verify_only):
         raise UsageError("--clean-staging only removes staging graphs: leave out --verify")
     credentials = credentials_from_env(user, password_env, auth, os.environ)
-    fast = virtuoso_path(
+    way = virtuoso_path(
         virtuoso_sql,
         virtuoso_dir,
         odbc_driver,
@@ -344,8 +345,8 @@ def load(
     triples = read_triples(release, source)
     if target is not None and not verify_only:
         batch = batch_triples or store.default_batch_triples
-        # The fast path sends one file: no batches to draw.
-        with progress_bar(len(triples), len(triples) if fast else batch) as advance:
+        # Virtuoso's way sends one file: no batches to draw.
+        with progress_bar(len(triples), len(triples) if way else batch) as advance:
             summary = load_triples(
                 store,
                 triples,
@@ -353,7 +354,7 @@ def load(
                 batch_triples=batch,
                 on_progress=advance,
                 stale_after_s=stale_after_s,
-                fast=fast,
+                way=way,
             )
         for line in [*(summary.cleanup.as_lines() if summary.cleanup else []), *summary.notes]:
             click.echo(line)

@@ -240,19 +240,57 @@ class LoadSummary:
         )
 
 
-class FastPath(Protocol):
-    """A store's own way to fill the staging graph and swap it in, faster than the protocol
-    (:class:`pilotkg.remote.virtuoso_sql.VirtuosoSql`). The count between the two steps
-    stays :func:`load_triples`'s, over SPARQL."""
+@dataclass(frozen=True)
+class Swap:
+    """How a way in put the staging graph in the target's place, and what failed after
+    that (the load itself stands: such failures are sentences for the user)."""
 
-    method: str
-    swap: str
+    how: str
+    notes: tuple[str, ...] = ()
 
-    def stage(self, triples: Sequence[ox.Triple], staging: str) -> None: ...
 
-    def replace(self, *, staging: str, target: str, expected: int) -> list[str]:
-        """Swap, or raise with the target unchanged; sentences about what failed after."""
+class WayIn(Protocol):
+    """How triples get into the staging graph and the staging graph into the target's place:
+    the SPARQL protocol (:class:`ProtocolWay`, every store) or a store's own faster way
+    (:class:`pilotkg.remote.virtuoso_sql.VirtuosoSql`). The counts before and after the swap
+    are :func:`load_triples`'s, over SPARQL, whichever way is taken."""
+
+    @property
+    def method(self) -> str:
+        """The way's name, for the closing line."""
         ...
+
+    def stage(
+        self, triples: Sequence[ox.Triple], staging: str, on_progress: Callable[[int], None]
+    ) -> None:
+        """Fill ``staging``, calling ``on_progress`` with the triples each step sent."""
+        ...
+
+    def replace(self, *, staging: str, target: str, expected: int) -> Swap:
+        """Put ``staging`` in ``target``'s place, or raise with the target unchanged."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProtocolWay:
+    """Batches over the Graph Store protocol (or INSERT DATA), then MOVE (or DROP + ADD)."""
+
+    store: RemoteStore
+    batch_triples: int
+
+    @property
+    def method(self) -> str:
+        return "Graph Store protocol" if self.store.uses_graph_store else "INSERT DATA"
+
+    def stage(
+        self, triples: Sequence[ox.Triple], staging: str, on_progress: Callable[[int], None]
+    ) -> None:
+        for batch in batches(triples, self.batch_triples):
+            self.store.upload(staging, batch)
+            on_progress(len(batch))
+
+    def replace(self, *, staging: str, target: str, expected: int) -> Swap:
+        return Swap(_replace(self.store, target=target, staging=staging))
 
 
 def _ignore(_count: int) -> None:
@@ -267,37 +305,27 @@ def load_triples(
     batch_triples: int | None = None,
     on_progress: Callable[[int], None] = _ignore,
     stale_after_s: float = DEFAULT_STALE_AFTER_S,
-    fast: FastPath | None = None,
+    way: WayIn | None = None,
 ) -> LoadSummary:
     """Replace ``graph`` in ``store`` with ``triples``, atomically (see the module docstring).
 
-    ``on_progress`` is called with the number of triples each finished batch held.
+    ``on_progress`` is called with the number of triples each finished step sent.
     Staging graphs of ``graph`` abandoned ``stale_after_s`` seconds ago or more are
-    removed first. With ``fast``, the store's own path stages and swaps; SPARQL still
-    counts the staging graph before the swap and the target after it.
+    removed first. ``way`` is how the triples go in (default: the SPARQL protocol, in
+    batches of ``batch_triples``).
     """
     started = time.perf_counter()
-    notes: list[str] = []
-    unique = sorted_triples(triples)  # Virtuoso takes sorted triples faster, by either path
+    going: WayIn = way or ProtocolWay(store, batch_triples or store.default_batch_triples)
+    unique = sorted_triples(triples)  # Virtuoso takes sorted triples faster, by either way
     _refuse_unloadable(unique, graph)
     staging = new_staging_graph(graph)
     # A first, harmless write: wrong credentials or URLs fail here, before anything exists.
     store.update(f"DROP SILENT GRAPH {ox.NamedNode(staging)}", what="a first write")
     cleanup = remove_stale_staging(store, graph, stale_after_s=stale_after_s, own=staging)
     try:
-        if fast is None:
-            for batch in batches(unique, batch_triples or store.default_batch_triples):
-                store.upload(staging, batch)
-                on_progress(len(batch))
-        else:
-            fast.stage(unique, staging)
-            on_progress(len(unique))
+        going.stage(unique, staging, on_progress)
         _expect_count(store, staging, unique, where="the staging graph")
-        if fast is None:
-            swap = _replace(store, target=graph, staging=staging)
-        else:
-            notes = fast.replace(staging=staging, target=graph, expected=len(unique))
-            swap = fast.swap
+        swap = going.replace(staging=staging, target=graph, expected=len(unique))
     except BaseException as error:
         if isinstance(error, StagingKept):
             raise
@@ -316,14 +344,10 @@ def load_triples(
         endpoint=store.endpoints.query,
         triples=len(unique),
         seconds=time.perf_counter() - started,
-        method=fast.method
-        if fast
-        else "Graph Store protocol"
-        if store.uses_graph_store
-        else "INSERT DATA",
-        swap=swap,
+        method=going.method,
+        swap=swap.how,
         cleanup=cleanup,
-        notes=tuple(notes),
+        notes=swap.notes,
     )
 
 

@@ -49,6 +49,7 @@ import pyoxigraph as ox
 
 from ..errors import UsageError
 from .client import Credentials, Failure, RemoteStoreError
+from .loading import Swap
 
 if TYPE_CHECKING:
     import pyodbc
@@ -132,7 +133,7 @@ def check_address(address: str) -> str:
 
 @dataclass
 class VirtuosoSql:
-    """A fast path for :func:`pilotkg.remote.loading.load_triples` (its ``fast`` argument).
+    """Virtuoso's own way in for :func:`pilotkg.remote.loading.load_triples` (its ``way``).
 
     ``folder`` is a directory both this process and the server can read by the same
     path, listed in the server's ``DirsAllowed``; the N-Triples file lives there only
@@ -146,7 +147,6 @@ class VirtuosoSql:
     driver: Path
     timeout_s: float = DEFAULT_TIMEOUT_S
     method: str = METHOD
-    swap: str = SWAP
 
     def __post_init__(self) -> None:
         for name, value in (
@@ -161,8 +161,13 @@ class VirtuosoSql:
                 )
         sql_string(str(self.folder))  # a folder Virtuoso's SQL cannot name fails here, not later
 
-    def stage(self, triples: Sequence[ox.Triple], staging: str) -> None:
-        """Fill ``staging`` with ``triples`` through the bulk loader's parser."""
+    def stage(
+        self,
+        triples: Sequence[ox.Triple],
+        staging: str,
+        on_progress: Callable[[int], None] = lambda _count: None,
+    ) -> None:
+        """Fill ``staging`` with ``triples`` through the bulk loader's parser, in one step."""
         path = self.folder / f"pilotkg-{uuid.uuid4().hex}.nt"
         text = _STAGE.format(path=sql_string(str(path)), graph=sql_string(staging))
         with self._connection(autocommit=True) as cursor:  # wrong credentials fail before the file
@@ -178,6 +183,7 @@ class VirtuosoSql:
                 self._execute(cursor, text, what="the bulk load")
             finally:
                 path.unlink(missing_ok=True)
+        on_progress(len(triples))
 
     def replace(
         self,
@@ -186,7 +192,7 @@ class VirtuosoSql:
         target: str,
         expected: int,
         before_commit: Callable[[], None] | None = None,
-    ) -> list[str]:
+    ) -> Swap:
         """Put ``staging`` in ``target``'s place in one transaction, counted before its
         commit; then drop ``staging`` and checkpoint (see the module docstring).
         ``before_commit`` runs inside the transaction once the count is right.
@@ -214,7 +220,7 @@ class VirtuosoSql:
                 with suppress(Exception):  # the first error is the one to report
                     connection.rollback()
                 raise
-        return self._tidy(staging)
+        return Swap(SWAP, tuple(self._tidy(staging)))
 
     def _tidy(self, staging: str) -> list[str]:
         """Drop ``staging`` and checkpoint, after a committed swap; sentences for what failed."""

@@ -78,6 +78,11 @@ def _label(term: str, label: str, lang: str) -> str:
     return f'OPTIONAL {{ {term} rdfs:label {label} FILTER(LANG({label}) = "{lang}") }}'
 
 
+def _prefixes(lang: str) -> str:
+    """The PREFIX lines of a view's queries: a Chinese one also names ``arq:``."""
+    return _PREFIXES + _ARQ_PREFIX if lang == "zh" else _PREFIXES
+
+
 def _collated(text: str, lang: str) -> str:
     """``text`` as a list in ``lang`` orders it: Chinese by pinyin (``arq:collation``), any
     other language as it stands, in code-point order: letter order for English labels that
@@ -137,7 +142,7 @@ def rows_query(view: View) -> str:
         for c in table.columns
     )
     order = _order(view)
-    prefixes = _PREFIXES + _ARQ_PREFIX if view.lang == "zh" else _PREFIXES
+    prefixes = _prefixes(view.lang)
     return (
         f"{prefixes}"
         f"SELECT {entity} ?label{outer_sort}\n       {cells}\n"
@@ -168,7 +173,8 @@ def _facet_tie(column: Column, lang: str) -> tuple[str, str, str]:
     """
     if column.kind != "iri":
         return "", "", ""
-    key = 'arq:collation("zh", STR(?tie_label))' if lang == "zh" else "LCASE(STR(?tie_label))"
+    label = "STR(?tie_label)"
+    key = _collated(label, lang) if lang == "zh" else f"LCASE({label})"
     pattern = f"      {_label('?value', '?tie_label', lang)}\n"
     return f" (MIN({key}) AS ?tie)", pattern, "(!BOUND(?tie)) ?tie "
 
@@ -191,5 +197,5 @@ def facets_query(view: View) -> str:
             f"    GROUP BY ?value ORDER BY DESC(?count) {order}?value LIMIT {FACET_VALUES + 1} }}\n"
         )
     union = "  UNION\n".join(branches)
-    prefixes = _PREFIXES + _ARQ_PREFIX if view.lang == "zh" else _PREFIXES
+    prefixes = _prefixes(view.lang)
     return f"{prefixes}SELECT ?facet ?value ?count\nWHERE {{\n{union}}}\n"
