@@ -203,7 +203,7 @@ def test_a_folder_the_server_may_not_read_is_named_with_the_fix(
 def test_a_wrong_sql_password_says_what_to_fix(
     virtuoso: Virtuoso, graph: str, folder: Path, fixture_release: Path
 ) -> None:
-    """The SQL login is checked before the staging file is written: nothing is left."""
+    """A refused SQL login says what to check, and leaves no staging file behind."""
     wrong = f"wrong-{uuid.uuid4().hex}"
     path = fast_path(virtuoso, folder, password=wrong)
     with pytest.raises(RemoteStoreError) as caught:
