@@ -365,28 +365,15 @@ def subselect_groups(text: str, variable: str) -> list[int]:
             if group is not None:
                 found.append(toks[group].offset)
             else:
-                opaque.append((index, _subselect_end(toks, index)))
+                opaque.append((index, _closing(toks, index, depth=1)))
     return found
 
 
-def _subselect_end(toks: list[Token], select: int) -> int:
-    """The index of the last token of the sub-select starting at ``toks[select]``: the one
-    before the ``}`` that closes the group holding it."""
-    depth = 0
-    for index in range(select, len(toks)):
-        if toks[index].is_punct("{"):
-            depth += 1
-        elif toks[index].is_punct("}"):
-            depth -= 1
-            if depth < 0:
-                return index - 1
-    return len(toks) - 1
-
-
-def _closing(toks: list[Token], opening: int) -> int:
-    """The index of the ``}`` that closes the ``{`` at ``toks[opening]`` (the last token if none)."""
-    depth = 0
-    for index in range(opening, len(toks)):
+def _closing(toks: list[Token], start: int, depth: int = 0) -> int:
+    """The index of the ``}`` that closes the group open at ``toks[start]``: the ``{`` there
+    (``depth`` 0), or, from inside a group (``depth`` 1), the one holding it; the last token
+    if the text ends first."""
+    for index in range(start, len(toks)):
         if toks[index].is_punct("{"):
             depth += 1
         elif toks[index].is_punct("}"):
