@@ -38,6 +38,9 @@ ONTOLOGY_HTML = "ontology.html"
 VOID = "void.ttl"
 JSONLD_CONTEXT = "context.jsonld"  # the JSON-LD context compacted documents name (``jsonld``)
 CSV_FOLDER = "csv"
+#: The pinyin sort key of every label and title in Chinese (``collation``): computed by the
+#: build once, so that no server computes them per view.
+COLLATION_KEYS = "collation-zh.json"
 #: ``pilotkg release VERSION`` freezes a release into ``releases/VERSION/`` beside ``dist/``
 #: (``versions``): the release's files unchanged, and beside them, in its SHA256SUMS, these.
 FROZEN_FOLDER = "releases"

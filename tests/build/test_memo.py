@@ -1,13 +1,14 @@
-"""The build memo: a rebuild with unchanged inputs runs neither pyLODE nor HermiT, a changed
-input runs them again, and a failing OWL check is never remembered.
+"""The build memo: a rebuild with unchanged inputs runs neither pyLODE nor HermiT nor
+pypinyin, a changed input runs them again, and a failing OWL check is never remembered.
 
-Whether a tool ran is shown by breaking it: a ``java`` on the PATH that fails, and a
-``pylode`` package first on the PYTHONPATH that cannot be imported. A build that needs
-either fails; a build answered by the memo passes with both broken.
+Whether a tool ran is shown by breaking it: a ``java`` on the PATH that fails, and ``pylode``
+and ``pypinyin`` packages first on the PYTHONPATH that cannot be imported. A build that needs
+one fails; a build answered by the memo passes with all three broken.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pilotkg.build.memo import KEEP, Memo
-from pilotkg.release import MEMO_VARIABLE
+from pilotkg.release import COLLATION_KEYS, MEMO_VARIABLE
 
 ZONE = Path("data/zones.ttl")
 
@@ -29,14 +30,17 @@ def memo_beside_the_releases(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def broken_tools(root: Path) -> dict[str, str]:
-    """An environment in which HermiT's JVM and pyLODE both fail when started."""
-    bin_dir, lib_dir = root / "bin", root / "lib" / "pylode"
+    """An environment in which HermiT's JVM, pyLODE and pypinyin all fail when started."""
+    bin_dir = root / "bin"
     bin_dir.mkdir(parents=True)
-    lib_dir.mkdir(parents=True)
     java = bin_dir / "java"
     java.write_text("#!/bin/sh\necho 'the test broke java' >&2\nexit 3\n")
     java.chmod(0o755)
-    (lib_dir / "__init__.py").write_text("raise ImportError('the test broke pyLODE')\n")
+    for package in ("pylode", "pypinyin"):
+        (root / "lib" / package).mkdir(parents=True)
+        (root / "lib" / package / "__init__.py").write_text(
+            f"raise ImportError('the test broke {package}')\n"
+        )
     return {
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
@@ -71,7 +75,9 @@ def test_a_rebuild_of_unchanged_inputs_needs_neither_pylode_nor_hermit(
     first = build(source_copy, out)
     assert first.returncode == 0, first.stderr
     html = (out / "ontology.html").read_bytes()
+    keys = (out / COLLATION_KEYS).read_bytes()
     assert len(memo_entries(out, "owl")) == 1 and len(memo_entries(out, "ontodoc")) == 1
+    assert len(memo_entries(out, "collation")) == 1
     broken = broken_tools(tmp_path / "broken")
     # An edit to the data that the reasoning input does not see: a zone's English label.
     zones = source_copy / ZONE
@@ -87,6 +93,7 @@ def test_a_rebuild_of_unchanged_inputs_needs_neither_pylode_nor_hermit(
     second = build(source_copy, out, broken)
     assert second.returncode == 0, second.stderr
     assert (out / "ontology.html").read_bytes() == html
+    assert (out / COLLATION_KEYS).read_bytes() == keys
     assert "Shenzhen National AI" in (out / "pilotkg.ttl").read_text(encoding="utf-8")
     assert len(memo_entries(out, "owl")) == 1 and len(memo_entries(out, "ontodoc")) == 1
 
@@ -106,6 +113,27 @@ def test_a_changed_ontology_runs_pylode_and_hermit_again(source_copy: Path, tmp_
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "A zone (edited)." in (out / "ontology.html").read_text(encoding="utf-8")
     assert len(memo_entries(out, "ontodoc")) == 2
+
+
+def test_a_changed_chinese_label_is_keyed_again(source_copy: Path, tmp_path: Path) -> None:
+    """The pinyin keys depend on the Chinese labels: an edited one needs pypinyin, and the
+    release then keys the new label (深圳 read shen1 zhen4) and no longer the old one."""
+    out = tmp_path / "dist"
+    assert build(source_copy, out).returncode == 0
+    zones = source_copy / ZONE
+    text = zones.read_text(encoding="utf-8")
+    old, new = '"深圳人工智能创新应用先导区"@zh', '"深圳国家人工智能创新应用先导区"@zh'
+    assert old in text
+    zones.write_text(text.replace(old, new), encoding="utf-8")
+    broken = build(source_copy, out, broken_tools(tmp_path / "broken"))
+    assert broken.returncode != 0
+    assert "the test broke pypinyin" in broken.stderr
+    rebuilt = build(source_copy, out)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    keys = json.loads((out / COLLATION_KEYS).read_bytes())["keys"]
+    assert keys["深圳国家人工智能创新应用先导区"].startswith("shen1 zhen4 guo2 jia1 ")
+    assert "深圳人工智能创新应用先导区" not in keys
+    assert len(memo_entries(out, "collation")) == 2
 
 
 def test_a_failing_owl_check_is_never_remembered(source_copy: Path, tmp_path: Path) -> None:

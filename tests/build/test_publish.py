@@ -32,6 +32,7 @@ RELEASE_FILES = {
     "ontology.html",
     "context.jsonld",
     "void.ttl",
+    "collation-zh.json",
     "SHA256SUMS",
     "csv/zones.csv",
     "csv/bases.csv",

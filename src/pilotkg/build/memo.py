@@ -1,17 +1,18 @@
-"""What two slow steps of the build made, remembered by the SHA-256 of everything they read.
+"""What three slow steps of the build made, remembered by the SHA-256 of everything they read.
 
-The ontology's HTML (pyLODE, in a process of its own) and HermiT's verdict (a
-JVM) are the slowest parts of building the real data, and each depends only on
-its own input: the ontology's Turtle, and the reasoning input (the small
-abstraction of the data ``reasoning.reasoning_input`` makes), together with the
-tool that reads it. An edit to the data leaves both inputs byte for byte as they
+The ontology's HTML (pyLODE, in a process of its own), HermiT's verdict (a JVM)
+and the pinyin sort keys (pypinyin, ``sortkeys.py``) are the slowest parts of
+building the real data, and each depends only on its own input: the ontology's
+Turtle, the reasoning input (the small abstraction of the data
+``reasoning.reasoning_input`` makes), the Chinese labels, together with the tool
+that reads it. An edit to the data leaves those inputs byte for byte as they
 were nearly every time, so a rebuild (``pilotkg build`` again, ``serve --watch``)
-would start pyLODE and the JVM to get what it already has. The memo answers
-instead.
+would start pyLODE, the JVM and pypinyin to get what it already has. The memo
+answers instead.
 
 - **Keyed by the whole input and the tool.** A key is the SHA-256 of the input's
-  bytes and of the name and version of what reads them (pyLODE's version; the
-  HermiT jar's size and modification time), so a changed ontology, a changed
+  bytes and of the name and version of what reads them (pyLODE's and pypinyin's
+  versions; the HermiT jar's size and modification time), so a changed ontology, a changed
   abstraction or an upgraded tool is a miss and the step runs. Which JVM runs
   HermiT does not change its verdict, and is not in the key.
 - **Only what passed.** HermiT's verdict is kept only when it found nothing: a
@@ -51,7 +52,8 @@ def digest(*parts: bytes) -> str:
 
 @dataclass(frozen=True)
 class Memo:
-    """The entries of one releases folder's memo, one kind (``ontodoc``, ``owl``) per folder."""
+    """The entries of one releases folder's memo, one kind (``ontodoc``, ``owl``,
+    ``collation``) per folder."""
 
     folder: Path
 

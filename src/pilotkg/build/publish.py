@@ -28,6 +28,7 @@ from ..namespaces import BASE
 from ..queries import Catalogue, run
 from ..release import (
     CHECKSUMS,
+    COLLATION_KEYS,
     DATAPACKAGE,
     JSONLD_CONTEXT,
     ONTOLOGY_HTML,
@@ -43,6 +44,7 @@ from .datapackage import Table, data_package, dataset_sources
 from .memo import Memo
 from .ntsort import write_sorted_ntriples
 from .ontodoc import ontology_html_process
+from .sortkeys import collation_keys
 from .void import Dump, describe_release
 
 #: Canned queries exported as CSV for spreadsheet users.
@@ -175,6 +177,7 @@ def render_release(
         tables = export_tables(store, Catalogue(sources.tree.query_dir))
         for table in tables:
             write(table.name, table.data)
+        write(COLLATION_KEYS, collation_keys(store, memo))
         write(ONTOLOGY_HTML, documentation())
         package = data_package(
             tables, void=void, sources=dataset_sources(store), version=version, base_url=base_url

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp
 
 from ..namespaces import ONTOLOGY_IRI, OWL
 from ..queries import Catalogue
-from ..release import Release
+from ..release import COLLATION_KEYS, Release
 from ..sources import SourceTree
 from . import browse, canned, discovery, dumps, fragments, home, pages, reconcile, sparql
 from .choice import LanguageChoice
@@ -128,6 +128,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        keys = release.path(COLLATION_KEYS)  # the workers read them for arq:collation
         pool = QueryPool(
             str(stores.worker_path()),
             size=settings.query_workers,
@@ -135,6 +136,7 @@ def create_app(
             quick_s=settings.quick_query_s,
             memory_mb=settings.query_memory_mb,
             federated=bool(settings.service_allowlist),
+            collation_keys=str(keys) if keys is not None else None,
         )
         try:
             if workers_first:

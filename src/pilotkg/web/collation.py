@@ -11,35 +11,28 @@ page lists them, and the query text runs unchanged in Jena and Fuseki, whose ARQ
 function. Here it returns the sort key as a plain literal: ordering by it is ordering by the
 collation, and its value says why a row stands where it does.
 
-pypinyin loads its phrase dictionary when imported, which takes about as long as importing
-the rest of the web app; it is imported by the first Chinese list a process sorts, so that
-a server (and every process of ``--processes``) starts without it.
+The keys of the release's labels and titles come with the release, computed by the build
+(``pilotkg.collation``); pypinyin, whose phrase dictionary takes about as long to import as
+the rest of the web app, is imported only for a text they lack, so that a server (and every
+process of ``--processes``) starts without it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 import pyoxigraph as ox
+
+from ..collation import pinyin_key
 
 #: Jena ARQ's collation function: ``arq:collation("zh", ?label)``.
 COLLATION = ox.NamedNode("http://jena.apache.org/ARQ/function#collation")
 
 
-@lru_cache(maxsize=65536)
-def _letters(text: str, lang: str) -> str:
-    """The text as it is ordered: Chinese spelled in pinyin with tone numbers, case aside."""
-    if lang == "zh":
-        from pypinyin import Style, lazy_pinyin
-
-        return " ".join(lazy_pinyin(text, style=Style.TONE3)).casefold()
-    return text.casefold()
-
-
 def sort_key(text: str, lang: str) -> tuple[str, str]:
-    """The key that puts ``text`` in its place in a list read in ``lang``."""
-    return (_letters(text, lang), text)
+    """The key that puts ``text`` in its place in a list read in ``lang``: Chinese spelled in
+    pinyin with tone numbers (the release's keys, ``pilotkg.collation``), case aside."""
+    return (pinyin_key(text) if lang == "zh" else text.casefold(), text)
 
 
 def _collation(locale: object, text: object) -> ox.Literal | None:

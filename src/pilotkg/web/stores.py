@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .. import collation
 from ..errors import UsageError
-from ..release import DUMP, Release
+from ..release import COLLATION_KEYS, DUMP, Release
 
 #: Beside an on-disk store: the release it holds, so that a changed release is reloaded.
 _STORE_MARK = "pilotkg-release.sha256"
@@ -82,7 +83,11 @@ def ensure_on_disk(release: Release, store_dir: Path) -> None:
 
 def open_stores(release: Release, store_dir: Path | None) -> Stores:
     """Stores holding the release: on disk at ``store_dir`` (reloaded only when the
-    release changed), else in memory (the workers' on-disk copy is made by ``worker_path``)."""
+    release changed), else in memory (the workers' on-disk copy is made by ``worker_path``).
+    The release's pinyin sort keys are learnt too, read when a Chinese list first needs one."""
+    keys = release.path(COLLATION_KEYS)
+    if keys is not None:
+        collation.learn(keys)
     if store_dir is not None:
         ensure_on_disk(release, store_dir)
         return Stores(ox.Store.read_only(str(store_dir)), release, store_dir)

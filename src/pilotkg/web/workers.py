@@ -46,10 +46,12 @@ import struct
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import pyoxigraph as ox
 
+from .. import collation
 from ..formats import by_name, serialize, serialize_boolean
 from ..graphs import Term
 from ..jsonld import Context
@@ -252,11 +254,13 @@ def _serialise_solutions(results: ox.QuerySolutions, job: Job) -> Outcome:
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """How a worker is started: its store, whether it may use the network, its memory bound."""
+    """How a worker is started: its store, whether it may use the network, its memory bound,
+    the release's pinyin sort keys (for ``arq:collation``; read only if a query asks)."""
 
     store_path: str
     sealed: bool
     memory_mb: int
+    collation_keys: str | None = None
 
 
 #: How an answer is framed on a worker's answer pipe: its pickle's length, then the pickle.
@@ -289,6 +293,8 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops workers itself
     sealed = sandbox.seal_network() if spec.sealed else False
     store = ox.Store.read_only(spec.store_path)
+    if spec.collation_keys is not None:
+        collation.learn(Path(spec.collation_keys))
     out = answers.fileno()
 
     def serve() -> None:
@@ -384,10 +390,13 @@ class _Worker:
         self,
     ) -> tuple[multiprocessing.process.BaseProcess, multiprocessing.connection.Connection, int]:
         """Start the process (in a thread: spawning writes to the child and may block)."""
-        context = self.pool.context
+        pool = self.pool
+        context = pool.context
         job_reader, job_writer = context.Pipe(duplex=False)
         answer_reader, answer_writer = context.Pipe(duplex=False)
-        spec = WorkerSpec(self.pool.store_path, self.lane == "sealed", self.pool.memory_mb)
+        spec = WorkerSpec(
+            pool.store_path, self.lane == "sealed", pool.memory_mb, pool.collation_keys
+        )
         process = context.Process(
             target=_worker_main,
             args=(spec, job_reader, answer_writer),
@@ -633,8 +642,10 @@ class QueryPool:
         quick_s: float = 0.5,
         memory_mb: int = 0,
         federated: bool = False,
+        collation_keys: str | None = None,
     ) -> None:
         self.store_path = store_path
+        self.collation_keys = collation_keys
         self.size = size
         self.timeout_s = timeout_s
         self.quick_s = quick_s
