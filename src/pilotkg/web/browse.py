@@ -208,8 +208,9 @@ def _headings(view: View, k: Knowledge, here: str) -> list[Heading]:
 
 
 async def _select(request: Request, site: Site, text: str) -> ox.QuerySolutions | Response:
-    """The solutions of ``text``, run as ``/sparql`` runs a query; the error Response if not."""
-    result = await answer(request, site, text, suffix="json")
+    """The solutions of ``text`` (the server's own: ``own_text``), refused and limited as
+    ``/sparql`` refuses and limits a query; the error Response if not."""
+    result = await answer(request, site, text, suffix="json", own_text=True)
     if isinstance(result, Response):
         return result
     parsed = ox.parse_query_results(result.outcome.body, format=ox.QueryResultsFormat.JSON)

@@ -150,7 +150,7 @@ async def canned(request: Request) -> Response:
     # A SELECT or ASK is read as SPARQL JSON and written afterwards in the format chosen.
     finish = None if graph or chosen is None else _finish(query, chosen, bom=bom == "1")
     suffix_asked = "json" if finish is not None else suffix or None
-    result = await answer(request, site, text, suffix=suffix_asked, finish=finish)
+    result = await answer(request, site, text, suffix=suffix_asked, finish=finish, own_text=True)
     if isinstance(result, Response):
         return result
     if finish is not None:

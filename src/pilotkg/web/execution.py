@@ -26,6 +26,15 @@ cannot get past the guard or the limits) and given again to the same query on
 the same release without a worker; the guard and the egress check still judge
 every query first. A GET answer carries an ETag, so a client that holds it gets
 304.
+
+The server's own texts (a canned query with its parameters bound, a browsed table's
+queries) are not a user's: their plans are the project's, their cost is bounded by
+the graph, and the values a request gives them only narrow them. They run on the
+in-process store in a thread (pyoxigraph releases the GIL while it evaluates and
+writes), at most ``query_workers`` at once, rather than in a worker, whose
+read-only on-disk store answered them several times slower (README,
+"Performance"). A user's text always runs in a worker, where the time limit can
+stop it.
 """
 
 from __future__ import annotations
@@ -194,9 +203,10 @@ async def answer(
     named_graphs: tuple[str, ...] = (),
     refuse: Refuse | None = None,
     finish: Finish | None = None,
+    own_text: bool = False,
 ) -> Answer | Response:
     """Run ``text`` as the request asks; an error Response (made by ``refuse``) when it cannot
-    or must not.
+    or must not. ``own_text``: the server wrote the text (see the module's docstring).
 
     The representation is ``negotiate``'s choice for the query's form, with the path's
     ``suffix`` and the POSTed ``form`` (whose format parameters count as the query
@@ -262,6 +272,8 @@ async def answer(
             ran: Outcome | Response = kept
         elif verdict.inline and not (default_graphs or named_graphs or verdict.check_only):
             ran = execute(site.stores.main, job)  # a lookup: answered here (``lookups``)
+        elif own_text and verdict.lane == "sealed" and not verdict.check_only:
+            ran = await _run_here(request, site, job, refuse)
         else:
             ran = await _run(request, site, job, verdict, refuse)
     if isinstance(ran, Response):
@@ -308,6 +320,36 @@ async def _refusal(
         if problem:
             return refuse(request, *problem)
     return None
+
+
+def _own_slots(site: Site) -> asyncio.Semaphore:
+    """The site's slots for its own texts run in-process, made on first use (on the loop)."""
+    key = ("own-text-slots",)
+    slots = site.memo.get(key)
+    if not isinstance(slots, asyncio.Semaphore):
+        slots = asyncio.Semaphore(site.settings.query_workers)
+        site.memo[key] = slots
+    return slots
+
+
+async def _run_here(request: Request, site: Site, job: Job, refuse: Refuse) -> Outcome | Response:
+    """``job`` (one of the server's own texts) run on the in-process store in a thread, once
+    one of ``query_workers`` slots is free; 503 when none is within the time limit."""
+    settings = site.settings
+    slots = _own_slots(site)
+    try:
+        await asyncio.wait_for(slots.acquire(), timeout=settings.query_timeout_s)
+    except TimeoutError:
+        return refuse(
+            request,
+            503,
+            f"All query slots stayed busy for {settings.query_timeout_s:g} s; try again shortly.",
+            headers={"Retry-After": "5"},
+        )
+    try:
+        return await run_in_threadpool(execute, site.stores.main, job)
+    finally:
+        slots.release()
 
 
 async def _run(

@@ -1,0 +1,115 @@
+"""The server's own query texts (canned queries, browsed tables) run in-process, in a thread, and
+answer exactly what a query worker answers for the same text.
+
+The app is in-process (Starlette's TestClient) on the release of the real data, with real
+query workers and no result cache (``query_cache_bytes=0``), so each text sent to ``/sparql``
+is answered by a worker. The pool's ``submitted`` count tells which way a request went.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from starlette.testclient import TestClient
+
+from pilotkg.queries import Catalogue
+from pilotkg.web.app import create_app
+from pilotkg.web.execution import _own_slots
+from pilotkg.web.site import Site
+from support.web import built_real_source, make_settings
+
+JSON = {"Accept": "application/sparql-results+json"}
+CATALOGUE = Catalogue(built_real_source() / "queries")
+LOCAL = [query.name for query in CATALOGUE if not query.federated]
+
+
+def _client(**changes: object) -> Iterator[TestClient]:
+    source = built_real_source()
+    settings = make_settings(
+        release_dir=source / "dist", source_dir=source, query_cache_bytes=0, **changes
+    )
+    app = create_app(settings)
+    with TestClient(app, base_url="http://127.0.0.1:8000", raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    yield from _client()
+
+
+def _site(client: TestClient) -> Site:
+    site = client.app.state.site  # type: ignore[attr-defined]
+    assert isinstance(site, Site)
+    return site
+
+
+def _submitted(client: TestClient) -> int:
+    pool = _site(client).pool
+    assert pool is not None
+    return pool.submitted
+
+
+def _cell(term: object) -> str:
+    """A cell as compared: the parts of a GROUP_CONCAT ("a; b") in one order, since SPARQL
+    leaves their order to the engine, and each store keeps its own."""
+    if isinstance(term, ox.Literal) and "; " in term.value:
+        return "; ".join(sorted(term.value.split("; ")))
+    return str(term)
+
+
+def _rows(body: bytes) -> list[tuple[str, ...]]:
+    results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    assert isinstance(results, ox.QuerySolutions)
+    names = [v.value for v in results.variables]
+    return [tuple(_cell(row[name]) for name in names) for row in results]
+
+
+@pytest.mark.parametrize("name", LOCAL)
+def test_a_canned_query_answers_here_what_a_worker_answers(client: TestClient, name: str) -> None:
+    query = CATALOGUE.get(name)
+    before = _submitted(client)
+    canned = client.get(f"/queries/{name}.json", params=query.example)
+    assert canned.status_code == 200, canned.text[:300]
+    assert _submitted(client) == before, "the canned query went to a worker"
+    by_worker = client.get("/sparql", params={"query": query.bind(query.example)}, headers=JSON)
+    assert by_worker.status_code == 200, by_worker.text[:300]
+    assert _submitted(client) == before + 1
+    assert _rows(canned.content) == _rows(by_worker.content)
+    assert _rows(canned.content), f"{name}: the example binding gives rows on the real data"
+
+
+def test_a_browsed_table_runs_its_queries_here(client: TestClient) -> None:
+    before = _submitted(client)
+    table = client.get("/zones.json", params={"province": "region:guangdong"})
+    assert table.status_code == 200, table.text[:300]
+    # Shenzhen's and Guangzhou's zones of both programmes (tests/web/test_browse.py)
+    assert table.json()["total"] == 4
+    assert _submitted(client) == before
+
+
+def test_a_users_text_still_goes_to_a_worker(client: TestClient) -> None:
+    before = _submitted(client)
+    text = "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?type }"
+    assert client.get("/sparql", params={"query": text}, headers=JSON).status_code == 200
+    assert _submitted(client) == before + 1
+
+
+def test_no_free_slot_within_the_time_limit_is_503(tmp_path: Path) -> None:
+    """With one slot, held here, a canned query waits ``query_timeout_s`` and is refused."""
+    for busy in _client(query_workers=1, query_timeout_s=1):
+        slots = _own_slots(_site(busy))
+        portal = busy.portal
+        assert portal is not None
+        portal.call(slots.acquire)
+        try:
+            refused = busy.get("/queries/zones.json")
+        finally:
+            portal.call(slots.release)
+        assert refused.status_code == 503, refused.text[:300]
+        assert "All query slots stayed busy for 1 s" in refused.text
+        assert refused.headers["retry-after"] == "5"
+        assert busy.get("/queries/zones.json").status_code == 200
