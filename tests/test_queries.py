@@ -15,13 +15,17 @@ from pilotkg.errors import QueryError
 from pilotkg.queries import (
     MAX_NESTING,
     Catalogue,
+    mentioned,
     nesting_problem,
     parse_query_file,
 )
+from pilotkg.sources import load_sources
 from pilotkg.sparqltext import nesting_depth
 
 QUERY_DIR = Path(__file__).resolve().parents[1] / "queries"
 CATALOGUE = Catalogue(QUERY_DIR)
+#: Guangdong's Wikidata item (data/regions.ttl): an IRI the graph points at and says nothing about.
+WIKIDATA_ITEM = "http://www.wikidata.org/entity/Q15174"
 
 
 def test_catalogue_has_at_least_fifteen_queries() -> None:
@@ -233,3 +237,21 @@ def test_integer_and_date_parameters_take_ascii_digits_of_a_real_day(
             query.bind({"v": raw})
     else:
         assert accepted in query.bind({"v": raw})
+
+
+def test_a_domain_holds_exactly_its_members() -> None:
+    """``Domain.holds`` (one index lookup, how a prefixed name is resolved) agrees with
+    ``Domain.members`` (the list a bare name is looked up in) for every IRI parameter of every
+    shipped query, on each member and on IRIs that are not members: other parameters'
+    members, an IRI the graph only points at, and one it does not hold."""
+    store = load_sources(QUERY_DIR.parent).store
+    assert mentioned(store, WIKIDATA_ITEM)  # the object of a link, never a subject here
+    parameters = [p for q in CATALOGUE for p in q.parameters if p.type == "iri"]
+    assert {p.domain.how for p in parameters} == {"", "class", "values", "one-of"}
+    every = {iri for p in parameters for iri in p.domain.members(store)}
+    for parameter in parameters:
+        members = set(parameter.domain.members(store))
+        assert members, parameter.name
+        outsiders = (every - members) | {WIKIDATA_ITEM, "https://example.org/not-here"}
+        assert all(parameter.domain.holds(store, iri) for iri in members), parameter.name
+        assert not any(parameter.domain.holds(store, iri) for iri in outsiders), parameter.name

@@ -133,6 +133,21 @@ class Domain:
             terms = [q.subject for q in store.quads_for_pattern(None, _LABEL, None)]
         return sorted({term.value for term in terms if isinstance(term, ox.NamedNode)})
 
+    def holds(self, store: ox.Store, iri: str) -> bool:
+        """Whether ``iri`` is one of ``members``: one index lookup, not the list (which, for a
+        parameter without a domain, holds every labelled IRI of the graph)."""
+        if self.how == "one-of":
+            return iri in self.iris
+        node = ox.NamedNode(iri)
+        patterns: list[tuple[ox.NamedNode | None, ox.NamedNode, ox.NamedNode | None]]
+        if self.how == "class":
+            patterns = [(node, _TYPE, ox.NamedNode(cls)) for cls in self.iris]
+        elif self.how == "values":
+            patterns = [(None, ox.NamedNode(self.iris[0]), node)]
+        else:
+            patterns = [(node, _LABEL, None)]
+        return any(next(iter(store.quads_for_pattern(*pattern)), None) for pattern in patterns)
+
 
 def expand(name: str) -> str:
     """A prefixed name of the project's prefixes (``region:guangdong``) as its IRI; anything
@@ -202,13 +217,11 @@ class Parameter:
         """
         if self.type != "iri":
             return raw
-        members = self.candidates(store)
-        example = example or (members[0] if members else "")
-        shown = compact(ox.NamedNode(expand(example))) if example else ""
         iri = expand(raw)
         if ":" in raw and is_iri(iri):
-            if iri in members or (not self.domain.how and mentioned(store, iri)):
+            if self.domain.holds(store, iri) or (not self.domain.how and mentioned(store, iri)):
                 return iri
+            shown = self._shown(example, self.candidates(store))
             raise ParameterError(
                 f"parameter {self.name}={raw} is not a value it takes in this graph"
                 + (f" (such as {shown})" if shown else ""),
@@ -217,6 +230,9 @@ class Parameter:
                 value=raw,
                 example=shown,
             )
+        members = self.candidates(store)
+        example = example or (members[0] if members else "")
+        shown = self._shown(example, members)
         wanted = raw.strip().casefold()
         found = [m for m in members if slug(m) == wanted] or _labelled(store, members, wanted)
         if len(found) == 1:
@@ -241,6 +257,12 @@ class Parameter:
             value=raw,
             example=shown,
         )
+
+    @staticmethod
+    def _shown(example: str, members: list[str]) -> str:
+        """The value an error message names as one that works: ``example``, else the first."""
+        chosen = example or (members[0] if members else "")
+        return compact(ox.NamedNode(expand(chosen))) if chosen else ""
 
 
 def is_iri(value: str) -> bool:
