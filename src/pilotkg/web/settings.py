@@ -41,9 +41,10 @@ class Settings:
 
     query_timeout_s: float = _tunable(
         10.0,
-        "Wall-clock seconds a SPARQL query (from /sparql or /queries/) may run; past it the "
-        "worker process running it is killed and the client gets 503. A lookup of one "
-        "subject, answered without a worker, needs no limit: its work is its answer.",
+        "Wall-clock seconds a SPARQL query (from /sparql) may run; past it the worker "
+        "process running it is killed and the client gets 503. A lookup of one subject, "
+        "answered without a worker, needs no limit: its work is its answer; nor do the "
+        "server's own texts (/queries/, the browsed tables), whose cost the graph bounds.",
     )
     max_result_rows: int = _tunable(
         10_000,
@@ -52,8 +53,9 @@ class Settings:
     )
     query_workers: int = _tunable(
         2,
-        "Worker processes that run SPARQL queries, i.e. how many queries run at once; "
-        "a request waits up to query_timeout_s for a free worker, then gets 503.",
+        "Worker processes that run SPARQL queries, i.e. how many queries run at once, and "
+        "as many slots for the server's own texts, run in-process; a request waits up to "
+        "query_timeout_s for a free worker or slot, then gets 503.",
     )
     quick_query_s: float = _tunable(
         0.5,
