@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
@@ -40,6 +41,10 @@ KEYED_PREDICATES = (
 )
 #: The keys of texts outside the release files read, per process.
 COMPUTED_KEYS = 65536
+#: The characters pypinyin spells (CJK ideographs, extension A, compatibility, extensions B–F):
+#: a text with none of them is its own key, case aside, and needs no pypinyin.
+HAN = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_HAN = re.compile(f"[{HAN}]")
 
 _log = logging.getLogger(__name__)
 
@@ -119,6 +124,10 @@ def learn(path: Path) -> None:
 
 
 def pinyin_key(text: str) -> str:
-    """The sort key of ``text`` in a Chinese list: a release's, else computed."""
+    """The sort key of ``text`` in a Chinese list: its letters when it has no Han character
+    (what pypinyin would give, without importing it), else the release's key, else computed
+    (a text the server makes, such as the year label 2019年, the first time it sorts one)."""
+    if not _HAN.search(text):
+        return text.casefold()
     known = _RELEASE_KEYS.get(text)
     return known if known is not None else computed_key(text)

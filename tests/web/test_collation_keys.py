@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pilotkg.collation import KEYED_PREDICATES, computed_key, pinyin_version
+from pilotkg.collation import KEYED_PREDICATES, computed_key, pinyin_key, pinyin_version
 from pilotkg.release import COLLATION_KEYS, Release
 from pilotkg.web.browse_tables import TABLES
 from support.web import LiveServer, built_real_source
@@ -47,6 +47,15 @@ def test_the_release_keys_every_chinese_label_with_pypinyin() -> None:
     assert keys[ZHENGZHOU] == computed_key(ZHENGZHOU)
     assert all(any("\u3400" <= c <= "\u9fff" for c in text) for text in keys)
     assert "Shenzhen AI Innovation and Application Pilot Zone" not in keys
+
+
+@pytest.mark.parametrize(
+    "text", ["1", "2019", "AI Pilot Zone", "Ünïcode café", "ＡＢＣ", "한국어", "にほんご", "Straße"]
+)
+def test_a_text_without_han_is_its_own_key_as_pypinyin_says(text: str) -> None:
+    """Texts with no Han character (numbers, the year and batch cells) are keyed without
+    pypinyin, and get the key pypinyin would give."""
+    assert pinyin_key(text) == computed_key(text) == text.casefold()
 
 
 def test_every_sorted_text_column_is_keyed() -> None:
@@ -109,7 +118,7 @@ def test_a_served_chinese_table_and_the_endpoint_sort_by_the_release_keys(
     source = _copy_with_keys(tmp_path, {"keys": {**keys, ZHENGZHOU: "a", "河南省": "a"}})
     with LiveServer(source=source) as server:
         zones = _zones(server)
-        assert _first_zone(zones) == ZHENGZHOU_IRI  # the rows query, run by a query worker
+        assert _first_zone(zones) == ZHENGZHOU_IRI  # the rows query, run in-process
         assert _first_single_province(zones) == "河南省"  # not 安徽省 (an): the server's own sort
         # a user's query, answered by a query worker, reads the same file
         assert _collation_of(server, ZHENGZHOU) == f"a\t{ZHENGZHOU}"

@@ -8,6 +8,7 @@ is answered by a worker. The pool's ``submitted`` count tells which way a reques
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from pilotkg.queries import Catalogue
 from pilotkg.web.app import create_app
 from pilotkg.web.execution import _own_slots
 from pilotkg.web.site import Site
-from support.web import built_real_source, make_settings
+from support.web import Listener, built_real_source, make_settings
 
 JSON = {"Accept": "application/sparql-results+json"}
 CATALOGUE = Catalogue(built_real_source() / "queries")
@@ -29,7 +30,7 @@ LOCAL = [query.name for query in CATALOGUE if not query.federated]
 def _client(**changes: object) -> Iterator[TestClient]:
     source = built_real_source()
     settings = make_settings(
-        release_dir=source / "dist", source_dir=source, query_cache_bytes=0, **changes
+        release_dir=source / "dist", source_dir=source, **{"query_cache_bytes": 0, **changes}
     )
     app = create_app(settings)
     with TestClient(app, base_url="http://127.0.0.1:8000", raise_server_exceptions=False) as client:
@@ -98,6 +99,24 @@ def test_a_users_text_still_goes_to_a_worker(client: TestClient) -> None:
     assert _submitted(client) == before + 1
 
 
+def test_a_kept_own_answer_is_never_given_to_sparql() -> None:
+    """With the result cache on, a browsed table is answered again from the cache, but its rows
+    query, sent to ``/sparql`` as the page's link sends it, goes to a worker: the page's answer
+    ran without a worker's limits."""
+    for kept in _client(query_cache_bytes=64_000_000):
+        path, params = "/zones.json", {"province": "region:guangdong"}
+        first = kept.get(path, params=params)
+        before = _submitted(kept)
+        again = kept.get(path, params=params)
+        assert first.status_code == again.status_code == 200
+        assert again.json()["rows"] == first.json()["rows"] and _submitted(kept) == before
+        rows_query = first.json()["sparql"]
+        by_worker = kept.get("/sparql", params={"query": rows_query}, headers=JSON)
+        assert by_worker.status_code == 200, by_worker.text[:300]
+        assert _submitted(kept) == before + 1
+        assert len(_rows(by_worker.content)) == 4  # Guangdong's four zones
+
+
 def test_no_free_slot_within_the_time_limit_is_503(tmp_path: Path) -> None:
     """With one slot, held here, a canned query waits ``query_timeout_s`` and is refused."""
     for busy in _client(query_workers=1, query_timeout_s=1):
@@ -113,3 +132,31 @@ def test_no_free_slot_within_the_time_limit_is_503(tmp_path: Path) -> None:
         assert "All query slots stayed busy for 1 s" in refused.text
         assert refused.headers["retry-after"] == "5"
         assert busy.get("/queries/zones.json").status_code == 200
+
+
+def test_a_federated_canned_query_still_runs_in_a_worker(tmp_path: Path) -> None:
+    """A canned query that calls an allowed SERVICE is the federated worker's, with its network
+    walls and time limit, not the server's own process: the listener is reached, by a worker."""
+    source = tmp_path / "source"
+    shutil.copytree(built_real_source(), source, symlinks=True)
+    with Listener() as mirror:
+        (source / "queries" / "federated-probe.rq").write_text(
+            "# title: A federated probe\n# title@zh: 联邦查询探针\n"
+            "# description: One row from an allowed endpoint.\n# description@zh: 一行。\n"
+            f"# endpoint: {mirror.url}\n# tags: test\n"
+            f"SELECT ?x WHERE {{ SERVICE <{mirror.url}> {{ ?x ?p ?o }} }}\n",
+            encoding="utf-8",
+        )
+        settings = make_settings(
+            release_dir=source / "dist",
+            source_dir=source,
+            query_cache_bytes=0,
+            service_allowlist=(mirror.url,),
+            service_private_networks=("127.0.0.1/32",),
+        )
+        with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as federated:
+            before = _submitted(federated)
+            answer = federated.get("/queries/federated-probe.json")
+            assert answer.status_code == 200, answer.text[:300]
+            assert "LEAKED" in answer.text and mirror.connections == 1
+            assert _submitted(federated) == before + 1

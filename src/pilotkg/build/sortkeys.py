@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from ..collation import KEYED_PREDICATES, keys_document, pinyin_version
+from ..collation import HAN, KEYED_PREDICATES, keys_document, pinyin_version
 from .memo import Memo, digest
 
 #: The Chinese values of the keyed properties (a Han character in them: other text is its
-#: own key, case aside, and costs nothing to compute).
+#: own key, case aside, and ``collation.pinyin_key`` needs no file for it).
 _TEXTS = """SELECT DISTINCT ?text WHERE {{
   VALUES ?p {{ {predicates} }}
   ?s ?p ?value FILTER(isLITERAL(?value))
   BIND(STR(?value) AS ?text)
-  FILTER(REGEX(?text, "[\\u3400-\\u9fff\\uf900-\\ufaff]"))
+  FILTER(REGEX(?text, "[{han}]"))
 }}"""
 
 
 def sorted_texts(store: ox.Store) -> list[str]:
     """The texts of the store's default graph a Chinese list may sort by, in code-point order."""
     predicates = " ".join(f"<{p}>" for p in KEYED_PREDICATES)
-    results = store.query(_TEXTS.format(predicates=predicates))
+    results = store.query(_TEXTS.format(predicates=predicates, han=HAN))
     assert isinstance(results, ox.QuerySolutions)
     texts = []
     for row in results:

@@ -257,6 +257,8 @@ async def answer(
     cache = result_cache(site) if verdict.lane == "sealed" else None
     release_id = site.release.release_id
     variant = finish.tag if finish is not None else ""
+    if own_text:  # ran without a worker's limits: never given to /sparql (``result_cache``)
+        variant = f"own {variant}"
     client = request.client.host if request.client else ""
     with site.client_slots.taken(client) as taken:  # a kept answer counts as a query too
         if not taken:

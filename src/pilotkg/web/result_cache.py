@@ -14,12 +14,18 @@ What an answer kept here cannot break, and why:
   no ``check_only``, is looked up or kept, and the lookup comes after the guard
   and the egress check, so every query still passes them. A federated answer is
   never kept: it comes from a remote endpoint whose data is not the release's.
-  Nothing here runs a query in-process: an entry is only ever filled from a
-  worker's answer, so no in-process path can reach a ``SERVICE``.
-* **The limits.** An entry is a worker's answer with status 200 to the very same
-  job, which already ran within ``query_timeout_s`` and ``query_memory_mb`` and
-  was cut by ``max_result_rows`` and ``max_result_bytes``; the settings do not
-  change while the server runs.
+  Nothing here runs a query: an entry is filled from a worker's answer, or from one
+  the server gave in-process (a lookup of one subject, or one of its own texts),
+  and only a sealed-lane text is ever answered in-process, so none reached a
+  ``SERVICE``.
+* **The limits.** An entry ``/sparql`` can be given is an answer with status 200
+  to the very same job, by a worker (within ``query_timeout_s`` and
+  ``query_memory_mb``) or for a lookup of one subject (whose work is its answer),
+  cut by ``max_result_rows`` and ``max_result_bytes``; the settings do not change
+  while the server runs. The server's own texts (``/queries/``, the browsed
+  tables) ran in-process without the worker's time and memory limits, so their
+  answers are kept under a variant of their own (``own …``): they answer the
+  pages that asked again, never a ``/sparql`` request for the same text.
 * **The answer itself.** The key is the release's checksum with the whole job
   the worker was given (the text with surrounding white space stripped, which
   SPARQL ignores; the format; the dataset's graphs; the limits; the JSON-LD

@@ -78,8 +78,10 @@ class Settings:
         64_000_000,
         "Bytes of query answers (from /sparql and /queries/) kept in memory and given again "
         "without a worker, least recently used dropped first; only answers given within every "
-        "limit (by a sealed worker, or by the server for a lookup of one subject) are kept, never a SERVICE call's or one that uses RAND, NOW, "
-        "UUID, STRUUID or BNODE, and a new release starts afresh. 0 runs every query.",
+        "limit (by a sealed worker, or by the server for a lookup of one subject) are kept, "
+        "those of the server's own texts for their pages only, never a SERVICE call's or one "
+        "that uses RAND, NOW, UUID, STRUUID or BNODE, and a new release starts afresh. 0 runs "
+        "every query.",
     )
     max_client_queries: int = _tunable(
         4,
