@@ -43,6 +43,7 @@ from pilotkg.sources import CHECKOUT_ROOT
 from support.remote_graphs import (
     FIXTURE_SOURCES,
     by_value,
+    drop_graphs,
     graph_triples,
     make_store,
     month_and_its_first_day,
@@ -471,8 +472,7 @@ def test_a_killed_load_leaves_duplicates_on_virtuoso_until_the_next_load_removes
         assert graph_triples(direct, graph) == triples
     finally:
         proxy.close()
-        for leftover in staging_of(direct, graph):
-            direct.update(f"DROP SILENT GRAPH <{leftover}>", what="DROP")
+        drop_graphs(direct, staging_of(direct, graph))
 
 
 def test_an_old_staging_graph_on_virtuoso_is_removed_by_the_next_load(
@@ -524,5 +524,4 @@ def test_clean_staging_on_virtuoso_removes_only_abandoned_graphs_of_its_own(
         assert direct.count(abandoned) == 0
         assert [direct.count(name) for name in kept] == [1, 1, 1, 1]
     finally:
-        for name in [abandoned, *kept]:
-            direct.update(f"DROP SILENT GRAPH <{name}>", what="DROP")
+        drop_graphs(direct, [abandoned, *kept])

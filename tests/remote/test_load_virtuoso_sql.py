@@ -26,6 +26,7 @@ from pilotkg.remote.loading import load_triples, new_staging_graph
 from pilotkg.remote.virtuoso_sql import VirtuosoSql, find_driver
 from support.remote_graphs import (
     FIXTURE_SOURCES,
+    drop_graphs,
     graph_triples,
     make_store,
     month_and_its_first_day,
@@ -79,7 +80,7 @@ def test_a_graph_named_in_chinese_is_the_graph_sparql_sees(
         )
         assert store.count(graph) == 30
     finally:
-        store.update(f"DROP SILENT GRAPH <{graph}>", what="DROP")
+        drop_graphs(store, [graph])
 
 
 def test_a_count_that_does_not_match_rolls_the_swap_back(
@@ -100,7 +101,7 @@ def test_a_count_that_does_not_match_rolls_the_swap_back(
         assert graph_triples(store, graph) == old
         assert store.count(staging) == 60
     finally:
-        store.update(f"DROP SILENT GRAPH <{staging}>", what="DROP")
+        drop_graphs(store, [staging])
 
 
 def test_a_month_merged_with_its_first_day_stops_before_the_swap(

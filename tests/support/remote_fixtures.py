@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pilotkg.sources import CHECKOUT_ROOT
-from support.remote_graphs import FIXTURE_SOURCES, build, make_store
+from support.remote_graphs import FIXTURE_SOURCES, build, drop_graphs, make_store
 from support.virtuoso import Virtuoso
 
 
@@ -31,4 +31,4 @@ def graph(virtuoso: Virtuoso) -> Iterator[str]:
     """A graph IRI for one test, dropped afterwards."""
     iri = f"urn:pilotkg:test:{uuid.uuid4().hex}"
     yield iri
-    make_store(virtuoso).update(f"DROP SILENT GRAPH <{iri}>", what="DROP")
+    drop_graphs(make_store(virtuoso), [iri])

@@ -3,6 +3,7 @@ instance, its graphs read back, synthetic triples. Their fixtures are in tests/s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -63,6 +64,12 @@ def graph_triples(store: RemoteStore, graph: str) -> set[ox.Triple]:
 def by_value(triples: set[ox.Triple]) -> set[tuple[str, str, str]]:
     """Triples with numeric literals compared by value (see store.term_key)."""
     return {(term_key(t.subject), term_key(t.predicate), term_key(t.object)) for t in triples}
+
+
+def drop_graphs(store: RemoteStore, graphs: Iterable[str]) -> None:
+    """Drop each of ``graphs`` (silently, if absent): what a test leaves on the shared instance."""
+    for graph in graphs:
+        store.update(f"DROP SILENT GRAPH <{graph}>", what="DROP")
 
 
 def staging_graphs(store: RemoteStore) -> list[str]:
