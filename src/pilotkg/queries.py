@@ -221,7 +221,7 @@ class Parameter:
         if ":" in raw and is_iri(iri):
             if self.domain.holds(store, iri) or (not self.domain.how and mentioned(store, iri)):
                 return iri
-            shown = self._shown(example, self.candidates(store))
+            shown = _shown(example or next(iter(self.candidates(store)), ""))
             raise ParameterError(
                 f"parameter {self.name}={raw} is not a value it takes in this graph"
                 + (f" (such as {shown})" if shown else ""),
@@ -231,8 +231,8 @@ class Parameter:
                 example=shown,
             )
         members = self.candidates(store)
-        example = example or (members[0] if members else "")
-        shown = self._shown(example, members)
+        example = example or next(iter(members), "")
+        shown = _shown(example)
         wanted = raw.strip().casefold()
         found = [m for m in members if slug(m) == wanted] or _labelled(store, members, wanted)
         if len(found) == 1:
@@ -258,11 +258,10 @@ class Parameter:
             example=shown,
         )
 
-    @staticmethod
-    def _shown(example: str, members: list[str]) -> str:
-        """The value an error message names as one that works: ``example``, else the first."""
-        chosen = example or (members[0] if members else "")
-        return compact(ox.NamedNode(expand(chosen))) if chosen else ""
+
+def _shown(example: str) -> str:
+    """``example``, a value that works, as an error message names it (its prefixed name)."""
+    return compact(ox.NamedNode(expand(example))) if example else ""
 
 
 def is_iri(value: str) -> bool:
