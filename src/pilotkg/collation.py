@@ -1,10 +1,10 @@
 """The pinyin sort key of a Chinese text, computed once per release, not once per view.
 
 Chinese lists run in pinyin order (see ``web/collation.py``). pypinyin reads a
-name by its phrases, which takes it about 160 µs a label on this machine: the
-first Chinese view of a table of 3,000 zones paid half a second, and at ten
-million triples the browsed tables hold some 150,000 labels, more than any
-bounded cache keeps, so every Chinese view would pay seconds.
+name by its phrases, which is slow enough that keying a large table's labels on
+its first Chinese view is seen by the reader, and at ten million triples the
+browsed tables hold more labels than a bounded cache keeps, so every Chinese
+view would pay for them again (README, "Performance").
 
 So the build keys every text a list sorts (the labels and titles of
 ``KEYED_PREDICATES``) once, and writes the keys into the release
