@@ -21,7 +21,10 @@ members of one or more classes, separated by commas), ``values=pilot:field`` (th
 values a property takes in the data) or ``one-of=pilot:Region,org:Organization``;
 without one, anything the graph labels. A ``column`` line gives a result column
 its heading; ``of=VAR`` marks a column that holds the label of the IRI in ``VAR``,
-which a page shows as that IRI's link instead of a column of its own.
+which a page shows as that IRI's link instead of a column of its own, or, where
+``VAR`` holds words the query writes itself (a step, a relation), those words in
+the language its name ends with (``step_zh of=step``), which a reader of that
+language reads in their place.
 
 Parameters are bound as RDF terms, never spliced into the text as strings:
 a value is first turned into a validated pyoxigraph term, and that term's

@@ -50,6 +50,8 @@ CHANGES_RDF = "changes.ttl"  # the same, as a changeset with the labels it names
 SERIES = "series.ttl"  # in ``releases/``: the DCAT dataset series of every frozen version
 #: The Frictionless Data Package that describes the CSV exports (``build.datapackage``).
 DATAPACKAGE = f"{CSV_FOLDER}/datapackage.json"
+#: Canned queries a release holds as ``csv/NAME.csv``, for spreadsheet users.
+CSV_EXPORTS = ("zones", "bases", "policies", "organisations")
 #: The profile (``$schema``) of the Data Package standard that file follows: version 2.
 DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 

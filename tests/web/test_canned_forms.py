@@ -233,6 +233,29 @@ def test_a_result_table_reads_as_words_in_the_readers_language(live_server: Live
     assert "2019年10月14日" in next(r for r in rows if r[0] == "深圳人工智能创新应用先导区")
 
 
+def test_words_a_query_writes_itself_read_in_the_readers_language(
+    live_server: LiveServer,
+) -> None:
+    """The timeline's step is a word the query writes ("approved"), with its Chinese beside it
+    (``step_zh of=step``): each reader reads their own, and the downloads keep both."""
+    shenzhen = {
+        "en": ("14 October 2019", "Shenzhen AI Innovation and Application Pilot Zone"),
+        "zh": ("2019年10月14日", "深圳人工智能创新应用先导区"),
+    }
+    for lang, step in (("en", "approved"), ("zh", "批复")):
+        page = get(live_server, f"/queries/timeline?lang={lang}", headers=HTML).text
+        headings, rows = table(page)
+        assert headings == (
+            ["Date", "Step", "Designation", "Kind"]
+            if lang == "en"
+            else ["日期", "步骤", "试点", "类型"]
+        ), "the Chinese column is read in the step's place, not beside it"
+        assert [r[1] for r in rows if (r[0], r[2]) == shenzhen[lang]] == [step]
+    rows = csv_rows(get(live_server, "/queries/timeline.csv").content)
+    approved = [r for r in rows if r["designation"] == ID + "zone/shenzhen"]
+    assert [(r["step"], r["step_zh"]) for r in approved] == [("approved", "批复")]
+
+
 def test_the_list_of_queries_has_their_chinese_titles(live_server: LiveServer) -> None:
     chinese = get(live_server, "/queries/?lang=zh", headers=HTML).text
     assert ">某一地区内的一切</a>" in chinese and ">按计划和批次列出的人工智能试点区</a>" in chinese

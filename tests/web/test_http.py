@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -479,6 +480,31 @@ def test_dumps_index_and_checksums(web_client: TestClient) -> None:
         body = web_client.get(f"/dumps/{name}").content
         assert hashlib.sha256(body).hexdigest() == digest
     assert "text/turtle" in page and "application/gzip" in page
+
+
+def test_every_release_file_says_what_it_is_in_the_readers_language(
+    web_client: TestClient,
+) -> None:
+    names = [line.split("  ")[1] for line in web_client.get("/dumps/SHA256SUMS").text.splitlines()]
+    for lang, graph, table, zones in (
+        (
+            "en",
+            "The whole graph as",
+            "A table for spreadsheets:",
+            "Pilot zones by programme and batch",
+        ),
+        ("zh", "整个图谱", "供电子表格使用的表格：", "按计划和批次列出的人工智能试点区"),
+    ):
+        page = web_client.get(f"/dumps/?lang={lang}", headers={"Accept": BROWSER}).text
+        about = dict(
+            re.findall(r'<tr><td><a href="/dumps/([^"]+)">[^<]*</a></td><td>(.*?)</td>', page)
+        )
+        assert sorted(about) == sorted([*names, "SHA256SUMS"])
+        assert [name for name, words in about.items() if not words.strip()] == []
+        assert (
+            about["pilotkg.ttl"].startswith(graph) and "<code>Turtle</code>" in about["pilotkg.ttl"]
+        )
+        assert about["csv/zones.csv"].startswith(table) and zones in about["csv/zones.csv"]
 
 
 def test_dumps_serve_only_release_files(web_client: TestClient) -> None:

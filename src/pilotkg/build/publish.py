@@ -29,6 +29,7 @@ from ..queries import Catalogue, run
 from ..release import (
     CHECKSUMS,
     COLLATION_KEYS,
+    CSV_EXPORTS,
     DATAPACKAGE,
     JSONLD_CONTEXT,
     ONTOLOGY_HTML,
@@ -46,9 +47,6 @@ from .ntsort import write_sorted_ntriples
 from .ontodoc import ontology_html_process
 from .sortkeys import collation_keys
 from .void import Dump, describe_release
-
-#: Canned queries exported as CSV for spreadsheet users.
-CSV_EXPORTS = ("zones", "bases", "policies", "organisations")
 
 Progress = Callable[[str], None]
 

@@ -271,8 +271,10 @@ class _Page:
 
 def readable_table(query: CannedQuery, raw: Any, lang: str) -> Table:
     """The worker's result table as a reader reads it: the header's headings in ``lang``; a
-    column that labels an IRI of another column (``of=``) folded into that IRI's link, and a
-    column with no value in any row left out (the downloads keep every column)."""
+    column that labels an IRI of another column (``of=``) folded into that IRI's link, a
+    column of the query's own words read in ``lang`` where it gives them (``step_zh
+    of=step``), and a column with no value in any row left out (the downloads keep every
+    column)."""
     if raw.boolean is not None:
         return Table(boolean=raw.boolean, total=1)
     variables: list[str] = raw.variables
@@ -282,11 +284,27 @@ def readable_table(query: CannedQuery, raw: Any, lang: str) -> Table:
         if query.column(name).of not in variables
         and any(row[index] is not None for row in raw.rows)
     ]
+    # A column's words in the reader's language: the ``of=`` column named ``…_{lang}``.
+    words_in = {
+        variables.index(column.of): index
+        for index, column in enumerate(map(query.column, variables))
+        if column.of in variables and column.name.endswith(f"_{lang}")
+    }
     return Table(
         headings=[query.column(variables[i]).heading(lang) for i in keep],
-        rows=[[row[i] for i in keep] for row in raw.rows],
+        rows=[[_in_language(row, i, words_in.get(i)) for i in keep] for row in raw.rows],
         total=raw.total,
     )
+
+
+def _in_language(row: list[Any], index: int, words: int | None) -> Any:
+    """The cell at ``index``, or, where it holds a literal the query wrote and ``words`` is
+    the column of those words in the reader's language, that column's cell (an IRI keeps
+    its link, which the reader's language already labels)."""
+    cell = row[index]
+    if words is None or cell is None or cell.kind != "literal" or row[words] is None:
+        return cell
+    return row[words]
 
 
 def explain(

@@ -13,13 +13,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..formats import GRAPH_FORMATS, by_name, serialize
 from ..namespaces import XSD
-from ..release import JSONLD_CONTEXT, NTRIPLES_DUMP, VOID
+from ..release import (
+    CHECKSUMS,
+    COLLATION_KEYS,
+    CSV_EXPORTS,
+    DATAPACKAGE,
+    JSONLD_CONTEXT,
+    NTRIPLES_DUMP,
+    ONTOLOGY_HTML,
+    ONTOLOGY_TTL,
+    RELEASE_NAME,
+    VOID,
+    csv_name,
+)
 from .fairness import gives_way_to_queries
 from .i18n import translator
 from .negotiate import Page, negotiate, offered_types
@@ -35,8 +48,49 @@ async def index(request: Request) -> Response:
     lang = language(request)
     _ = translator(lang)
     files = sorted(site.release.files.values(), key=lambda f: (f.name.count("/"), f.name))
-    rows = [(f, readable(ox.Literal(str(f.size), datatype=_INTEGER), lang)) for f in files]
+    about = _what_each_file_is(site, lang)
+    rows = [
+        (f, readable(ox.Literal(str(f.size), datatype=_INTEGER), lang), about.get(f.name, ""))
+        for f in files
+    ]
     return site.page(request, "dumps.html", title=_("Dumps"), files=rows)
+
+
+def _what_each_file_is(site: Site, lang: str) -> dict[str, Markup]:
+    """What each file of a release holds, by name, in ``lang``: a reader choosing a download
+    should not have to open a file to learn what it is. A CSV table says what its canned
+    query says (its title); a file this list does not know gets no words, not a guess.
+    Format names are code, in either language (``<code>Turtle</code>``)."""
+    _ = translator(lang)
+    about = {
+        CHECKSUMS: _(
+            "The SHA-256 of every other file, as {tool} reads them", tool=_code("sha256sum -c")
+        ),
+        NTRIPLES_DUMP: _(
+            "The whole graph as {format}, one triple per line, sorted, compressed with {gzip}",
+            format=_code("N-Triples"),
+            gzip=_code("gzip"),
+        ),
+        f"{RELEASE_NAME}.ttl": _("The whole graph as {format}", format=_code("Turtle")),
+        f"{RELEASE_NAME}.rdf": _("The whole graph as {format}", format=_code("RDF/XML")),
+        f"{RELEASE_NAME}.jsonld": _("The whole graph as {format}", format=_code("JSON-LD")),
+        ONTOLOGY_TTL: _("The OWL ontology: the classes and properties the graph uses"),
+        ONTOLOGY_HTML: _("The ontology's documentation, to read"),
+        VOID: _("The release described in VoID and DCAT: counts, dumps, the SPARQL endpoint"),
+        JSONLD_CONTEXT: _("The JSON-LD context the JSON-LD documents name"),
+        COLLATION_KEYS: _("The pinyin sort key of each Chinese label, by which lists sort"),
+        DATAPACKAGE: _("The Data Package of the CSV tables: their columns, types and sources"),
+    }
+    for name in CSV_EXPORTS:
+        if name in site.catalogue.queries:
+            title = escape(site.catalogue.get(name).title_in(lang))
+            about[csv_name(name)] = _("A table for spreadsheets: {title}", title=title)
+    # The messages are the catalogue's and the values escaped: the text is safe as markup.
+    return {name: Markup(text) for name, text in about.items()}
+
+
+def _code(name: str) -> str:
+    return f"<code>{escape(name)}</code>"
 
 
 @gives_way_to_queries
