@@ -196,9 +196,10 @@ def _free_port() -> int:
 
 
 def _start_server(
-    source: Path, skip: list[str], settings: list[str]
+    source: Path, skip: list[str], settings: list[str], *, timeout_s: float = 300.0
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """``pilotkg serve`` on a free port of 127.0.0.1 (it builds the release when stale)."""
+    """``pilotkg serve`` on a free port of 127.0.0.1 (it builds the release when stale), given
+    ``timeout_s`` to listen."""
     port = _free_port()
     command = [
         sys.executable,
@@ -212,13 +213,15 @@ def _start_server(
     ]
     command += [arg for name in skip for arg in ("--skip", name)]
     command += [arg for pair in settings for arg in ("--setting", *pair.split("=", 1))]
-    return _started(command, port)
+    return _started(command, port, timeout_s=timeout_s)
 
 
-def _started(command: list[str], port: int) -> tuple[subprocess.Popen[bytes], int]:
-    """Run ``command`` and wait until it listens on ``port`` (bounded: 300 s)."""
+def _started(
+    command: list[str], port: int, *, timeout_s: float = 300.0
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Run ``command`` and wait until it listens on ``port``, at most ``timeout_s``."""
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(
@@ -230,7 +233,7 @@ def _started(command: list[str], port: int) -> tuple[subprocess.Popen[bytes], in
         except OSError:
             time.sleep(0.3)
     process.kill()
-    raise SystemExit(f"{' '.join(command[2:5])} did not start within 300 s")
+    raise SystemExit(f"{' '.join(command[2:5])} did not start within {timeout_s:g} s")
 
 
 # --- the bare endpoint, the baseline of --versus-bare ------------------------------------

@@ -80,7 +80,15 @@ def in_order(solutions: ox.QuerySolutions, concatenated: Mapping[str, str]) -> o
     part ("Pudong New Area"), so such a cell is left as it is. The rows are read once,
     through SPARQL JSON, which keeps every term as it was.
     """
-    document = json.loads(solutions.serialize(format=ox.QueryResultsFormat.JSON) or b"{}")
+    return json_in_order(
+        solutions.serialize(format=ox.QueryResultsFormat.JSON) or b"{}", concatenated
+    )
+
+
+def json_in_order(results: bytes, concatenated: Mapping[str, str]) -> ox.QuerySolutions:
+    """``in_order`` of results already written as SPARQL JSON (a worker's answer), read
+    from that text as it is rather than parsed and written again first."""
+    document = json.loads(results)
     for binding in document.get("results", {}).get("bindings", []):
         for name, separator in concatenated.items():
             cell = binding.get(name)

@@ -37,7 +37,7 @@ from ..errors import QueryError
 from ..formats import Format, by_name
 from ..queries import CannedQuery, Parameter, ParameterError, expand, prepare, slug
 from ..sparqltext import form_of
-from ..tables import compact, in_order, results_bytes
+from ..tables import compact, json_in_order, results_bytes
 from .execution import (
     GRAPH_OFFERS,
     RESULT_OFFERS,
@@ -170,9 +170,16 @@ def _finish(query: CannedQuery, chosen: Choice[Format | Page], *, bom: bool) -> 
     results_format = fmt.results_format
 
     def written(outcome: Outcome) -> Outcome:
-        parsed = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)
-        if isinstance(parsed, ox.QuerySolutions) and query.concatenated:
-            parsed = in_order(parsed, query.concatenated)
+        if outcome.form == "solutions" and query.concatenated:
+            parsed: ox.QuerySolutions | ox.QueryBoolean = json_in_order(
+                outcome.body, query.concatenated
+            )
+        elif results_format == ox.QueryResultsFormat.JSON:
+            # The worker wrote SPARQL JSON and nothing is to change: read and written again,
+            # a large answer would cost as long as the engine took to find it.
+            return dataclasses.replace(outcome, media_type=fmt.media_type)
+        else:
+            parsed = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)
         body = results_bytes(parsed, results_format, bom=bom)
         return dataclasses.replace(outcome, body=body, media_type=fmt.media_type)
 
