@@ -116,3 +116,17 @@ def test_a_query_that_waits_for_workers_that_cannot_start_is_told_so(tmp_path: P
 
     outcome = asyncio.run(run())
     assert outcome.status == 503 and "No query worker could be started" in outcome.message
+
+
+def test_a_canned_query_gives_every_row_where_the_same_text_from_a_user_is_cut() -> None:
+    """The row limit's advice (add a LIMIT) is for a user's text: a canned query is the
+    server's, and answers all it finds (the fixture holds four pilot zones, the limit is 3)."""
+    app = create_app(make_settings(query_cache_bytes=0, max_result_rows=3))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        canned = client.get("/queries/zones.json")
+        assert canned.status_code == 200, canned.text
+        zones = {row["zone"]["value"] for row in canned.json()["results"]["bindings"]}
+        assert len(zones) > 3
+        text = "SELECT ?zone WHERE { ?zone a <https://w3id.org/pilotkg/ontology#PilotZone> }"
+        cut = client.get("/sparql", params={"query": text}, headers={"Accept": "text/csv"})
+        assert cut.status_code == 422 and "max_result_rows" in cut.text

@@ -49,7 +49,8 @@ class Settings:
     max_result_rows: int = _tunable(
         10_000,
         "Rows (SELECT) or triples (CONSTRUCT, DESCRIBE) a query may return; a query that "
-        "produces more is stopped and the client gets 422 with advice to add LIMIT.",
+        "produces more is stopped and the client gets 422 with advice to add LIMIT. The "
+        "server's own texts (/queries/, the browsed tables) return every row they find.",
     )
     query_workers: int = _tunable(
         2,
