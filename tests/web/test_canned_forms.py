@@ -247,7 +247,7 @@ def test_words_a_query_writes_itself_read_in_the_readers_language(
         "en": ("14 October 2019", "Shenzhen AI Innovation and Application Pilot Zone"),
         "zh": ("2019年10月14日", "深圳人工智能创新应用先导区"),
     }
-    for lang, step in (("en", "approved"), ("zh", "批复")):
+    for lang, step in (("en", "approved"), ("zh", "批准")):
         page = get(live_server, f"/queries/timeline?lang={lang}", headers=HTML).text
         headings, rows = table(page)
         assert headings == (
@@ -258,7 +258,7 @@ def test_words_a_query_writes_itself_read_in_the_readers_language(
         assert [r[1] for r in rows if (r[0], r[2]) == shenzhen[lang]] == [step]
     downloaded = csv_rows(get(live_server, "/queries/timeline.csv").content)
     approved = [r for r in downloaded if r["designation"] == ID + "zone/shenzhen"]
-    assert [(r["step"], r["step_zh"]) for r in approved] == [("approved", "批复")]
+    assert [(r["step"], r["step_zh"]) for r in approved] == [("approved", "批准")]
 
 
 def test_the_list_of_queries_has_their_chinese_titles(live_server: LiveServer) -> None:
