@@ -158,6 +158,20 @@ def test_titles_and_descriptions_come_from_the_queries_in_both_languages(release
     assert zones["encoding"] == "utf-8" and zones["mediatype"] == "text/csv"
 
 
+def test_a_column_of_words_in_chinese_is_titled_as_such_not_as_a_label(release: Path) -> None:
+    """organisations' role_zh gives the Chinese of the query's own words (role, of=role), not the
+    label of an IRI as label_zh does (of=organisation)."""
+    organisations = next(r for r in _resources(release) if r["name"] == "organisations")
+    schema = organisations["schema"]
+    assert isinstance(schema, dict)
+    fields = {f["name"]: f for f in schema["fields"]}
+    assert (fields["role_zh"]["title"], fields["role_zh"]["title_zh"]) == (
+        "Role, in Chinese",
+        "角色（中文）",
+    )
+    assert fields["label_zh"]["title"] == "Organisation: label in Chinese"
+
+
 @pytest.mark.parametrize("key", ["licenses", "sources", "version"])
 def test_the_package_names_licence_sources_and_version(release: Path, key: str) -> None:
     """CC BY 4.0, the data's licence (README, "Licences"); the release's version (the ontology's

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from pilotkg.web.app import create_app
@@ -118,15 +119,21 @@ def test_a_query_that_waits_for_workers_that_cannot_start_is_told_so(tmp_path: P
     assert outcome.status == 503 and "No query worker could be started" in outcome.message
 
 
-def test_a_canned_query_gives_every_row_where_the_same_text_from_a_user_is_cut() -> None:
-    """The row limit's advice (add a LIMIT) is for a user's text: a canned query is the
-    server's, and answers all it finds (the fixture holds four pilot zones, the limit is 3)."""
-    app = create_app(make_settings(query_cache_bytes=0, max_result_rows=3))
+@pytest.mark.parametrize(
+    ("limit", "setting"),
+    [({"max_result_rows": 3}, "max_result_rows"), ({"max_result_bytes": 100}, "max_result_bytes")],
+)
+def test_a_canned_query_gives_every_row_where_the_same_text_from_a_user_is_cut(
+    limit: dict[str, int], setting: str
+) -> None:
+    """The limits' advice (add a LIMIT) is for a user's text: a canned query is the server's,
+    and answers all it finds (the fixture holds four pilot zones; 3 rows or 100 bytes allowed)."""
+    app = create_app(make_settings(query_cache_bytes=0, **limit))
     with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         canned = client.get("/queries/zones.json")
         assert canned.status_code == 200, canned.text
         zones = {row["zone"]["value"] for row in canned.json()["results"]["bindings"]}
-        assert len(zones) > 3
+        assert len(zones) == 4
         text = "SELECT ?zone WHERE { ?zone a <https://w3id.org/pilotkg/ontology#PilotZone> }"
         cut = client.get("/sparql", params={"query": text}, headers={"Accept": "text/csv"})
-        assert cut.status_code == 422 and "max_result_rows" in cut.text
+        assert cut.status_code == 422 and setting in cut.text

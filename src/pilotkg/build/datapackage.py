@@ -111,8 +111,12 @@ def _heading(query: CannedQuery, name: str, lang: str) -> str:
     return other.heading(lang) if lang == "en" else other.headings.get(lang, "")
 
 
-def field(query: CannedQuery, name: str, cells: Iterable[Cell]) -> dict[str, object]:
-    """The Table Schema field of column ``name``, typed by the ``cells`` it holds."""
+def field(
+    query: CannedQuery, name: str, cells: Iterable[Cell], *, labels_iris: bool = True
+) -> dict[str, object]:
+    """The Table Schema field of column ``name``, typed by the ``cells`` it holds;
+    ``labels_iris``: an ``of=`` column labels the IRIs of its column ("label in Chinese"),
+    else it gives that column's words in a language ("Role, in Chinese")."""
     present = list(cells)
     kinds = {cell["type"] for cell in present}
     datatypes = {cell.get("datatype", XSD + "string") for cell in present}
@@ -122,7 +126,13 @@ def field(query: CannedQuery, name: str, cells: Iterable[Cell]) -> dict[str, obj
     language = languages.pop() if len(languages) == 1 and kinds == {"literal"} else ""
     if query.column(name).of and language in LANGUAGE_NAMES:
         english, chinese = LANGUAGE_NAMES[language]
-        title, title_zh = f"{title}: label in {english}", title_zh and f"{title_zh}：{chinese}名称"
+        if labels_iris:
+            title, title_zh = (
+                f"{title}: label in {english}",
+                title_zh and f"{title_zh}：{chinese}名称",
+            )
+        else:
+            title, title_zh = f"{title}, in {english}", title_zh and f"{title_zh}（{chinese}）"
     described["title"] = title
     if title_zh:
         described["title_zh"] = title_zh
@@ -170,11 +180,22 @@ def resource(table: Table) -> dict[str, object]:
     described["hash"] = "sha256:" + hashlib.sha256(table.data).hexdigest()
     described["schema"] = {
         "fields": [
-            field(query, name, (row[name] for row in table.rows if name in row))
+            field(
+                query,
+                name,
+                (row[name] for row in table.rows if name in row),
+                labels_iris=_holds_iris(table, query.column(name).of),
+            )
             for name in table.columns
         ]
     }
     return described
+
+
+def _holds_iris(table: Table, column: str) -> bool:
+    """Whether ``column`` of ``table`` holds IRIs (a column no row binds counts as one)."""
+    cells = [row[column] for row in table.rows if column in row]
+    return not cells or any(cell["type"] == "uri" for cell in cells)
 
 
 def dataset_sources(store: ox.Store) -> list[dict[str, str]]:

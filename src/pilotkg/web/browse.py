@@ -3,10 +3,10 @@ datasette made people expect them, and the same view as CSV, JSON and the SPARQL
 
 A request is read into a view (``browse_params``: filters, order, page), the view is written as
 two SPARQL queries (``browse_sparql``: its page of rows, and its facet counts), and both run
-through the worker pool, with the time, memory, row and per-client limits of ``/sparql``: at
-a thousand times today's graph a table scans thousands of things, which must neither block the
-event loop (the in-process store is for lookups of a few index scans, as ``Knowledge`` does) nor
-run unbounded. The page links to the rows query in the query editor; it is the very text run
+as the server's own texts (``execution``: on the in-process store in a thread, at most
+``query_workers`` at once, with the per-client limit of ``/sparql`` but not its time, row and
+byte limits, since a page's rows query has a ``LIMIT`` of its own): at a thousand times today's
+graph a table scans thousands of things, which must not block the event loop. The page links to the rows query in the query editor; it is the very text run
 here, so the editor gives the same rows. Labels, dates in words and the order of several values
 in one cell (by label) are added afterwards from ``Knowledge``, a few lookups per cell.
 
@@ -208,8 +208,8 @@ def _headings(view: View, k: Knowledge, here: str) -> list[Heading]:
 
 
 async def _select(request: Request, site: Site, text: str) -> ox.QuerySolutions | Response:
-    """The solutions of ``text`` (the server's own: ``own_text``), refused and limited as
-    ``/sparql`` refuses and limits a query; the error Response if not."""
+    """The solutions of ``text`` (the server's own: ``own_text``, see ``execution``), refused
+    as ``/sparql`` refuses a query; the error Response if not."""
     result = await answer(request, site, text, suffix="json", own_text=True)
     if isinstance(result, Response):
         return result

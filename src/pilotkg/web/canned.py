@@ -15,9 +15,10 @@ table a reader reads: headings from the query's header, IRIs as labelled links,
 values without their datatypes, label columns folded into the link they label.
 
 A SELECT's rows are read from the worker as SPARQL JSON, their GROUP_CONCAT
-cells put in order (``tables.in_order``, as the CLI and the release's CSV files
-have them) and then written in the format asked for; CSV starts with a UTF-8
-byte-order mark for spreadsheets unless the address says ``bom=0``.
+cells put in order (``tables.json_in_order``, as the CLI and the release's CSV
+files have them) and then written in the format asked for; SPARQL JSON with no
+such cells goes out as the worker wrote it. CSV starts with a UTF-8 byte-order
+mark for spreadsheets unless the address says ``bom=0``.
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ from starlette.routing import Route
 from ..formats import GRAPH_FORMATS, by_name, serialize
 from ..namespaces import XSD
 from ..release import (
+    CHANGES_RDF,
+    CHANGES_TEXT,
     CHECKSUMS,
     COLLATION_KEYS,
     CSV_EXPORTS,
@@ -30,6 +32,7 @@ from ..release import (
     ONTOLOGY_HTML,
     ONTOLOGY_TTL,
     RELEASE_NAME,
+    VERSION_DESCRIPTION,
     VOID,
     csv_name,
 )
@@ -80,6 +83,9 @@ def _what_each_file_is(site: Site, lang: str) -> dict[str, Markup]:
         JSONLD_CONTEXT: _("The JSON-LD context the JSON-LD documents name"),
         COLLATION_KEYS: _("The pinyin sort key of each Chinese label, by which lists sort"),
         DATAPACKAGE: _("The Data Package of the CSV tables: their columns, types and sources"),
+        VERSION_DESCRIPTION: _("This frozen version described in VoID and DCAT"),
+        CHANGES_TEXT: _("What changed since the version before, in words"),
+        CHANGES_RDF: _("What changed since the version before, as a changeset"),
     }
     for name in CSV_EXPORTS:
         if name in site.catalogue.queries:

@@ -34,10 +34,13 @@ in-process store in a thread (pyoxigraph releases the GIL while it evaluates and
 writes), at most ``query_workers`` at once, rather than in a worker, whose
 read-only on-disk store answered them several times slower (README,
 "Performance"). A user's text always runs in a worker, where the time limit can
-stop it. Nor are they held to ``max_result_rows``, whose advice (add a ``LIMIT``)
-no reader of a canned query can follow: their rows are the graph's, and at ten
-million triples five canned queries give more than the 10,000 it allows. The byte
-limit, which bounds the memory an answer takes, holds for them too.
+stop it. Nor are they held to ``max_result_rows`` or ``max_result_bytes``, whose
+advice (add a ``LIMIT``) no reader of a canned query can follow: their answers are
+the graph's, and at ten million triples five canned queries give more than the
+10,000 rows allowed, two of them more than the 16 MB (``documents-by-number``
+26 MB of JSON, ``timeline`` 23 MB). What bounds them is the graph, the
+``query_workers`` slots they wait for, and the result cache, which keeps an answer
+once per release.
 """
 
 from __future__ import annotations
@@ -258,7 +261,7 @@ async def answer(
         _NO_ROW_LIMIT if own_text else settings.max_result_rows,
         default_graphs,
         named_graphs,
-        max_bytes=settings.max_result_bytes,
+        max_bytes=0 if own_text else settings.max_result_bytes,
         check_only=verdict.check_only,
         context=written.context,
     )
@@ -278,23 +281,23 @@ async def answer(
                 headers={"Retry-After": "1"},
             )
         kept = cache.get(release_id, job, variant) if cache is not None else None
+        finished = kept is not None  # a kept answer was kept finished
         if kept is not None:
             ran: Outcome | Response = kept
         elif verdict.inline and not (default_graphs or named_graphs or verdict.check_only):
             ran = execute(site.stores.main, job)  # a lookup: answered here (``lookups``)
         elif own_text and verdict.lane == "sealed" and not verdict.check_only:
-            ran = await _run_here(request, site, job, refuse)
+            ran, finished = await _run_here(request, site, job, refuse, finish), True
         else:
             ran = await _run(request, site, job, verdict, refuse)
     if isinstance(ran, Response):
         return ran
     outcome = ran
-    if kept is None:
-        if finish is not None and outcome.status == 200:
-            # In a thread: rewriting a large answer would hold every other request back.
-            outcome = await run_in_threadpool(finish.apply, outcome)
-        if cache is not None:
-            cache.put(release_id, job, outcome, variant)
+    if not finished and finish is not None and outcome.status == 200:
+        # In a thread: rewriting a large answer would hold every other request back.
+        outcome = await run_in_threadpool(finish.apply, outcome)
+    if kept is None and cache is not None:
+        cache.put(release_id, job, outcome, variant)
     if outcome.status != 200:
         return refuse(
             request,
@@ -343,9 +346,13 @@ def _own_slots(site: Site) -> asyncio.Semaphore:
     return slots
 
 
-async def _run_here(request: Request, site: Site, job: Job, refuse: Refuse) -> Outcome | Response:
+async def _run_here(
+    request: Request, site: Site, job: Job, refuse: Refuse, finish: Finish | None
+) -> Outcome | Response:
     """``job`` (one of the server's own texts) run on the in-process store in a thread, once
-    one of ``query_workers`` slots is free; 503 when none is within the time limit."""
+    one of ``query_workers`` slots is free, and its answer ``finish``ed in the same thread
+    (one hand-over to a thread and back per request, not two); 503 when no slot is free
+    within the time limit."""
     settings = site.settings
     slots = _own_slots(site)
     try:
@@ -358,9 +365,15 @@ async def _run_here(request: Request, site: Site, job: Job, refuse: Refuse) -> O
             headers={"Retry-After": "5"},
         )
     try:
-        return await run_in_threadpool(execute, site.stores.main, job)
+        return await run_in_threadpool(_execute_finished, site.stores.main, job, finish)
     finally:
         slots.release()
+
+
+def _execute_finished(store: ox.Store, job: Job, finish: Finish | None) -> Outcome:
+    """``job`` run on ``store``, its answer (not an error) as ``finish`` makes it."""
+    outcome = execute(store, job)
+    return finish.apply(outcome) if finish is not None and outcome.status == 200 else outcome
 
 
 async def _run(

@@ -73,7 +73,8 @@ class Settings:
     max_result_bytes: int = _tunable(
         16_000_000,
         "Bytes a query result may take once serialised; a larger one is stopped while it is "
-        "read and the client gets 422. 0 turns the limit off.",
+        "read and the client gets 422. 0 turns the limit off. The server's own texts "
+        "(/queries/, the browsed tables) are not held to it.",
     )
     query_cache_bytes: int = _tunable(
         64_000_000,
