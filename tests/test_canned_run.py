@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ from pilotkg.namespaces import ID, WIKIDATA_ENTITY, WIKIDATA_SPARQL
 from pilotkg.queries import CannedQuery, Catalogue, engine_errors, parse_query_file, prepare, run
 from pilotkg.remote.verify import compare_query
 from pilotkg.sources import CHECKOUT_ROOT, Sources
-from pilotkg.tables import BOM, results_bytes
+from pilotkg.tables import BOM, json_in_order, results_bytes
 
 EX = "http://example.org/"
 OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
@@ -274,3 +275,34 @@ def test_the_comparison_with_a_remote_store_reports_what_cannot_run_here(tmp_pat
     canned = _query(tmp_path, "SELECT * WHERE { ?s ?p }")
     comparison = compare_query(canned, _store(), None, graph=None)  # type: ignore[arg-type]
     assert comparison.problem.startswith("cannot run it here: ") and "q.rq" in comparison.problem
+
+
+def test_concatenated_cells_are_reordered_within_the_engines_own_json() -> None:
+    """Only the named cells change, written as the engine writes them: the reordered answer is
+    byte for byte what pyoxigraph writes for the same solutions, quotes and control characters
+    included, and a cell of another column (or with a space-only separator) is left alone."""
+    store = ox.Store()
+    subject, predicate = (
+        ox.NamedNode("https://example.org/s"),
+        ox.NamedNode("https://example.org/p"),
+    )
+    for text in ["Qingdao", "jinan", 'say "hi"\x01', "Ürümqi"]:
+        store.add(ox.Quad(subject, predicate, ox.Literal(text)))
+    query = (
+        'SELECT (GROUP_CONCAT(?o; separator="; ") AS ?all) (GROUP_CONCAT(?o; separator="; ") AS ?other) '
+        "WHERE { ?s ?p ?o }"
+    )
+    results = store.query(query)
+    assert isinstance(results, ox.QuerySolutions)
+    written = results.serialize(format=ox.QueryResultsFormat.JSON) or b""
+    ordered = json_in_order(written, {"all": "; "})
+    solutions = ox.parse_query_results(ordered, format=ox.QueryResultsFormat.JSON)
+    assert isinstance(solutions, ox.QuerySolutions)
+    row = next(iter(solutions))
+    assert str(row["all"].value) == 'jinan; Qingdao; say "hi"\x01; Ürümqi'
+    again = ox.parse_query_results(ordered, format=ox.QueryResultsFormat.JSON)
+    assert isinstance(again, ox.QuerySolutions)
+    assert ordered == again.serialize(format=ox.QueryResultsFormat.JSON)
+    untouched = json.loads(written)["results"]["bindings"][0]["other"]
+    assert json.loads(ordered)["results"]["bindings"][0]["other"] == untouched
+    assert json_in_order(written, {"all": " "}) == written

@@ -14,7 +14,9 @@ release's ``csv/`` files), so that the same query reads the same everywhere:
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Mapping
 
 import pyoxigraph as ox
@@ -80,25 +82,39 @@ def in_order(solutions: ox.QuerySolutions, concatenated: Mapping[str, str]) -> o
     part ("Pudong New Area"), so such a cell is left as it is. The rows are read once,
     through SPARQL JSON, which keeps every term as it was.
     """
-    return json_in_order(
+    text = json_in_order(
         solutions.serialize(format=ox.QueryResultsFormat.JSON) or b"{}", concatenated
     )
-
-
-def json_in_order(results: bytes, concatenated: Mapping[str, str]) -> ox.QuerySolutions:
-    """``in_order`` of results already written as SPARQL JSON (a worker's answer), read
-    from that text as it is rather than parsed and written again first."""
-    document = json.loads(results)
-    for binding in document.get("results", {}).get("bindings", []):
-        for name, separator in concatenated.items():
-            cell = binding.get(name)
-            if separator.strip() and cell and cell.get("type") == "literal":
-                parts = cell["value"].split(separator)
-                cell["value"] = separator.join(sorted(parts, key=_part_key))
-    text = json.dumps(document, ensure_ascii=False).encode("utf-8")
     parsed = ox.parse_query_results(text, format=ox.QueryResultsFormat.JSON)
     assert isinstance(parsed, ox.QuerySolutions)
     return parsed
+
+
+def json_in_order(results: bytes, concatenated: Mapping[str, str]) -> bytes:
+    """``in_order`` on results the engine wrote as SPARQL JSON (a worker's answer), as SPARQL
+    JSON: only the concatenated cells are read and written again, escaped as the engine
+    escapes (``json.dumps`` without ASCII escapes writes the same), and every other byte is
+    left as it was; reading and writing a large answer whole costs as long as the engine took
+    to find it. The engine writes a literal's ``type`` before its ``value``, and a quote
+    inside a string is escaped, so the pattern finds the named cells and nothing else."""
+    for name, separator in concatenated.items():
+        if separator.strip():
+            reorder = functools.partial(_reordered_cell, separator=separator)
+            results = _literal_cell(name).sub(reorder, results)
+    return results
+
+
+def _literal_cell(name: str) -> re.Pattern[bytes]:
+    """A literal cell of the variable ``name`` in SPARQL JSON; group 1 is its escaped value."""
+    key = re.escape(json.dumps(name).encode())
+    return re.compile(key + rb':\{"type":"literal","value":"((?:[^"\\]|\\.)*)"')
+
+
+def _reordered_cell(match: re.Match[bytes], *, separator: str) -> bytes:
+    value = json.loads(b'"' + match.group(1) + b'"')
+    ordered = separator.join(sorted(value.split(separator), key=_part_key))
+    opening = match.group(0)[: match.start(1) - match.start(0)]
+    return opening + json.dumps(ordered, ensure_ascii=False).encode("utf-8")[1:-1] + b'"'
 
 
 def results_bytes(

@@ -171,17 +171,14 @@ def _finish(query: CannedQuery, chosen: Choice[Format | Page], *, bom: bool) -> 
     results_format = fmt.results_format
 
     def written(outcome: Outcome) -> Outcome:
+        body = outcome.body
         if outcome.form == "solutions" and query.concatenated:
-            parsed: ox.QuerySolutions | ox.QueryBoolean = json_in_order(
-                outcome.body, query.concatenated
-            )
-        elif results_format == ox.QueryResultsFormat.JSON:
-            # The worker wrote SPARQL JSON and nothing is to change: read and written again,
-            # a large answer would cost as long as the engine took to find it.
-            return dataclasses.replace(outcome, media_type=fmt.media_type)
-        else:
-            parsed = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)
-        body = results_bytes(parsed, results_format, bom=bom)
+            body = json_in_order(body, query.concatenated)
+        if results_format != ox.QueryResultsFormat.JSON:
+            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            body = results_bytes(parsed, results_format, bom=bom)
+        # SPARQL JSON asked for goes out as the worker wrote it, but for the reordered cells:
+        # read and written again, a large answer would cost as long as the engine took.
         return dataclasses.replace(outcome, body=body, media_type=fmt.media_type)
 
     return Finish(f"canned {query.name} {fmt.name} bom={int(bom)}", written)
