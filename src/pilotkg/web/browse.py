@@ -5,9 +5,9 @@ A request is read into a view (``browse_params``: filters, order, page), the vie
 two SPARQL queries (``browse_sparql``: its page of rows, and its facet counts), and both run
 as the server's own texts (``execution``: on the in-process store in a thread, at most
 ``query_workers`` at once, with the per-client limit of ``/sparql`` but not its time, row and
-byte limits, since a page's rows query has a ``LIMIT`` of its own): at a thousand times today's
-graph a table scans thousands of things, which must not block the event loop. The page links to the rows query in the query editor; it is the very text run
-here, so the editor gives the same rows. Labels, dates in words and the order of several values
+byte limits, since their cost is the graph's): at a thousand times today's graph a table scans
+thousands of things, which must not block the event loop. The page links to the rows query in
+the query editor; it is the very text run here, so the editor gives the same rows. Labels, dates in words and the order of several values
 in one cell (by label) are added afterwards from ``Knowledge``, a few lookups per cell.
 
 CSV is UTF-8 with a byte-order mark (Excel on Windows reads Chinese only so), headed in the
