@@ -53,6 +53,21 @@ START_TIMEOUT_S = 1800.0
 SERVERS = ("pilotkg", "bare")
 
 
+def size_arg(text: str) -> str:
+    """``--size``: ``real`` or a size ``synth.py`` reads (300k, 3m); argparse's one-line usage
+    error (exit 2) for anything else."""
+    from synth import parse_size
+
+    if text != "real":
+        try:
+            parse_size(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is neither real nor a size such as 300k or 3m"
+            ) from None
+    return text
+
+
 def source_for(size: str, work: Path) -> Path:
     """The source folder of ``size`` with its release: the checkout's as ``pilotkg serve``
     builds it, or a synthetic one's built once with every check skipped."""
@@ -210,7 +225,9 @@ def markdown(result: dict[str, object]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", default="3m", help="real, or a synthetic size (3m: 9.8M triples)")
+    parser.add_argument(
+        "--size", default="3m", type=size_arg, help="real, or a synthetic size (3m: 9.8M triples)"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("/tmp/pilotkg-bench"))
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
