@@ -8,6 +8,7 @@ is answered by a worker. The pool's ``submitted`` count tells which way a reques
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from starlette.testclient import TestClient
 
 from pilotkg.queries import Catalogue
 from pilotkg.web.app import create_app
-from pilotkg.web.execution import _own_slots
+from pilotkg.web.execution import HTML_TABLE_ROWS, _own_slots
 from pilotkg.web.site import Site
 from support.web import Listener, built_real_source, make_settings
 
@@ -160,3 +161,31 @@ def test_a_federated_canned_query_still_runs_in_a_worker(tmp_path: Path) -> None
             assert answer.status_code == 200, answer.text[:300]
             assert "LEAKED" in answer.text and mirror.connections == 1
             assert _submitted(federated) == before + 1
+
+
+def test_a_canned_page_counts_the_rows_it_does_not_show(tmp_path: Path) -> None:
+    """An own text's rows are not counted as the engine writes them (``Outcome.rows`` is None):
+    the HTML table counts them as it reads them, past the ``HTML_TABLE_ROWS`` it shows, and
+    the count is the one a worker's COUNT gives for the same graph."""
+    source = tmp_path / "source"
+    shutil.copytree(built_real_source(), source, symlinks=True)
+    (source / "queries" / "every-triple.rq").write_text(
+        "# title: Every triple\n# title@zh: 所有三元组\n"
+        "# description: Every triple of the graph.\n# description@zh: 图中的所有三元组。\n"
+        "# tags: test\nSELECT ?s ?p ?o WHERE { ?s ?p ?o }\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(release_dir=source / "dist", source_dir=source, query_cache_bytes=0)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as every:
+        page = every.get("/queries/every-triple", headers={"Accept": "text/html"})
+        assert page.status_code == 200, page.text[:300]
+        shown = re.search(r'<p class="count">(\d+) rows · the first (\d+) are shown', page.text)
+        assert shown is not None, page.text[:2000]
+        body = page.text.split('<table class="results readable">', 1)[1].split("</table>", 1)[0]
+        text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        counted = every.get("/sparql", params={"query": text}, headers=JSON)
+        assert counted.status_code == 200, counted.text[:300]
+        total = int(counted.json()["results"]["bindings"][0]["n"]["value"])
+        assert total > HTML_TABLE_ROWS  # the real data's 21,000-odd triples
+        assert int(shown.group(1)) == total and int(shown.group(2)) == HTML_TABLE_ROWS
+        assert body.count("<tr>") == HTML_TABLE_ROWS + 1  # the heading's row and those shown

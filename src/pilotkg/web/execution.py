@@ -40,7 +40,9 @@ the graph's, and at ten million triples five canned queries give more than the
 10,000 rows allowed, two of them more than the 16 MB (``documents-by-number``
 26 MB of JSON, ``timeline`` 23 MB). What bounds them is the graph, the
 ``query_workers`` slots they wait for, and the result cache, which keeps an answer
-once per release.
+once per release. With no limit to stop at, their rows are not counted on the way
+(``Outcome.rows`` is None): the engine writes the answer as a bare endpoint would,
+and an HTML table counts its rows as it reads them (``result_table``).
 """
 
 from __future__ import annotations
@@ -48,7 +50,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -199,10 +200,6 @@ def check_graph_iris(values: list[str]) -> str | None:
     return None
 
 
-#: The row limit of the server's own texts: none (see the module's docstring).
-_NO_ROW_LIMIT = sys.maxsize
-
-
 async def answer(
     request: Request,
     site: Site,
@@ -258,7 +255,7 @@ async def answer(
     job = Job(
         text,
         job_format,
-        _NO_ROW_LIMIT if own_text else settings.max_result_rows,
+        None if own_text else settings.max_result_rows,
         default_graphs,
         named_graphs,
         max_bytes=0 if own_text else settings.max_result_bytes,
@@ -442,7 +439,7 @@ def result_table(site: Site, outcome: Outcome, lang: str) -> ResultTable:
     """The worker's JSON results (or N-Triples graph) as labelled rows for an HTML table."""
     view = site.knowledge.view
     if outcome.form == "graph":
-        table = ResultTable(["subject", "predicate", "object"], total=outcome.rows)
+        table = ResultTable(["subject", "predicate", "object"], total=outcome.rows or 0)
         for quad in ox.parse(outcome.body, format=ox.RdfFormat.N_TRIPLES):
             if len(table.rows) == HTML_TABLE_ROWS:
                 break
@@ -459,11 +456,15 @@ def result_table(site: Site, outcome: Outcome, lang: str) -> ResultTable:
     if isinstance(parsed, ox.QueryBoolean):
         return ResultTable([], boolean=bool(parsed))
     variables = [v.value for v in parsed.variables]
-    table = ResultTable(variables, total=outcome.rows)
+    counted = outcome.rows is not None  # else counted here (the server's own texts)
+    table = ResultTable(variables, total=outcome.rows or 0)
     for row in parsed:
-        if len(table.rows) == HTML_TABLE_ROWS:
+        if len(table.rows) < HTML_TABLE_ROWS:
+            table.rows.append([None if row[v] is None else view(row[v], lang) for v in variables])
+        elif counted:
             break
-        table.rows.append([None if row[v] is None else view(row[v], lang) for v in variables])
+        if not counted:
+            table.total += 1
     return table
 
 

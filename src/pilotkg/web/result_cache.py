@@ -107,9 +107,11 @@ class ResultCache:
     def put(self, release_id: str, job: Job, outcome: Outcome, variant: str = "") -> None:
         """Keep ``outcome``, a worker's answer to ``job`` (finished as ``variant`` names), if
         it may be kept and fits."""
+        if not self.max_bytes or outcome.status != 200:  # the cheap refusals first
+            return
         key = _key(job, variant)
         size = _size(key, outcome)
-        if outcome.status != 200 or not self.keeps(job) or size > self.max_bytes // _LARGEST_SHARE:
+        if size > self.max_bytes // _LARGEST_SHARE or not self.keeps(job):
             return
         with self._lock:
             self._serve(release_id)

@@ -142,7 +142,6 @@ def _render(
     *,
     refused: Refused | None = None,
     table: ResultTable | None = None,
-    rows: int = 0,
 ) -> str:
     """The query page with ``text`` in its form, and its results or why it was not run."""
     return site.render(
@@ -151,7 +150,6 @@ def _render(
         title="SPARQL query",
         query=text,
         table=table,
-        rows=rows,
         refused=refused,
         examples=examples(site, language(request)),
         formats=FORMATS,
@@ -262,7 +260,7 @@ async def sparql(request: Request) -> Response:
     if isinstance(result, Response):
         return result
     if result.is_html:
-        body = _render(request, site, text, read.form, table=result.table, rows=result.outcome.rows)
+        body = _render(request, site, text, read.form, table=result.table)
         vary = {"Vary": VARY_LANGUAGE}
         return Response(body, media_type="text/html; charset=utf-8", headers=vary)
     return raw_response(site, request, result)

@@ -75,7 +75,9 @@ class Job:
 
     query: str
     format_name: str  # a name from the format table; the worker falls back by result form
-    max_rows: int
+    max_rows: (
+        int | None
+    )  # None: no limit, and a SELECT's rows go uncounted (``_serialise_solutions``)
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     max_bytes: int = 0  # 0: no limit on the serialised result
@@ -96,7 +98,7 @@ class Outcome:
     body: bytes = b""
     media_type: str = "text/plain"
     form: str = ""  # "solutions", "boolean" or "graph" when the query ran
-    rows: int = 0
+    rows: int | None = 0  # None: not counted (a SELECT with no row limit)
     message: str = ""
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -210,7 +212,7 @@ class _Bounded:
     the work that a Python loop over every term would otherwise do.
     """
 
-    def __init__(self, max_rows: int, max_bytes: int) -> None:
+    def __init__(self, max_rows: int | None, max_bytes: int) -> None:
         self.max_rows = max_rows
         self.max_bytes = max_bytes
         self.chunks: list[bytes] = []
@@ -224,7 +226,7 @@ class _Bounded:
     def write(self, chunk: bytes) -> int:
         self.lines += chunk.count(b"\n")
         self.size += len(chunk)
-        if self.rows > self.max_rows:
+        if self.max_rows is not None and self.rows > self.max_rows:
             raise _Cut(_too_many(self.max_rows, "rows"))
         if self.max_bytes and self.size > self.max_bytes:
             raise _Cut(_too_big(self.max_bytes))
@@ -238,6 +240,11 @@ class _Bounded:
 def _serialise_solutions(results: ox.QuerySolutions, job: Job) -> Outcome:
     fmt = by_name(job.format_name, "results") or by_name("json", "results")
     assert fmt is not None and fmt.results_format is not None
+    if job.max_rows is None and not job.max_bytes:
+        # Nothing to stop at, so nothing to count: the engine writes the format asked for in
+        # one pass, as a bare endpoint does, rather than TSV read back and written again.
+        body = results.serialize(format=fmt.results_format) or b""
+        return Outcome(200, body, fmt.media_type, "solutions", None)
     written = _Bounded(job.max_rows, job.max_bytes)
     try:  # the engine calls only write and flush, which _Bounded has
         results.serialize(output=written, format=ox.QueryResultsFormat.TSV)  # type: ignore[arg-type]
