@@ -77,10 +77,10 @@ def write_dump(ordered: Path, fmt: Format, folder: Path) -> Dump:
         _gzip_file(ordered, folder / name)
     else:
         media_type = fmt.media_type
-        triples = (q.triple for q in ox.parse(path=ordered, format=ox.RdfFormat.N_TRIPLES))
-        ox.serialize(
-            triples, output=folder / name, format=fmt.rdf_format, prefixes=prefixes_for(fmt)
-        )
+        # The parser's quads (all in the default graph) straight into the serialiser, which
+        # writes them as triples: a Python generator between the two cost a tenth of the time.
+        quads = ox.parse(path=ordered, format=ox.RdfFormat.N_TRIPLES)
+        ox.serialize(quads, output=folder / name, format=fmt.rdf_format, prefixes=prefixes_for(fmt))
     path = folder / name
     return Dump(name, media_type, path.stat().st_size, _file_sha256(path))
 
