@@ -155,6 +155,26 @@ def test_a_literal_that_grows_past_16_mib_when_written_out_is_an_input_error(
     assert not (tmp_path / "dist").exists()
 
 
+def test_a_term_too_long_is_reported_before_a_faulty_citation_block(source_copy: Path) -> None:
+    """The term-size check runs beside the search for faulty blocks (``compile_citations``'s
+    ``alongside``), and its error still comes first, as when it ran before it."""
+    _write_comment(source_copy, '"""' + "\n" * (9 * 2**20) + '"""')
+    (source_copy / "data" / "zz-cite.ttl").write_text(
+        "@prefix pilot: <https://w3id.org/pilotkg/ontology#> .\n"
+        '<https://w3id.org/pilotkg/id/zone/shenzhen> pilot:batch 7 {| pilot:evidence "x"@en |} .\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(SourceError) as raised:
+        load_sources(source_copy)
+    assert str(raised.value).startswith("data/zz-big.ttl: the literal of "), raised.value
+    (source_copy / "data" / "zz-big.ttl").unlink()
+    with pytest.raises(SourceError) as raised:  # the block is faulty on its own
+        load_sources(source_copy)
+    assert str(raised.value).startswith("data/zz-cite.ttl: ") and "names no source" in str(
+        raised.value
+    )
+
+
 def test_a_long_literal_within_the_limit_loads(source_copy: Path) -> None:
     """Only files large enough to hold an oversized term are looked at again; this one is."""
     _write_comment(source_copy, '"' + "a" * (4 * 2**20) + '"')

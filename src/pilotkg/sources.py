@@ -10,7 +10,7 @@ exact error positions.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -366,10 +366,12 @@ def require_shapes(sources: Sources) -> None:
             )
 
 
-def _compile_citations(store: ox.Store, tree: SourceTree) -> int:
-    """``statements.compile_citations``, its refusals as SourceError naming file and statement."""
+def _compile_citations(store: ox.Store, tree: SourceTree, first: Callable[[], None]) -> int:
+    """``statements.compile_citations``, its refusals as SourceError naming file and statement;
+    ``first`` (the term-size check) sees the store before the blocks are compiled, and its
+    error comes before theirs."""
     try:
-        return compile_citations(store)
+        return compile_citations(store, alongside=first)
     except CitationError as error:
         statement = error.statement
         raise SourceError(
@@ -421,8 +423,8 @@ def load_sources(root: Path) -> Sources:
     ontology = [quad.triple for quad in store]
     _refuse_triple_terms(", ".join(map(tree.relative, tree.ontology_files)), ontology)
     _load_into(store, tree, tree.data_files)
-    _check_term_sizes(store, tree, [*tree.ontology_files, *tree.data_files])
-    citations = _compile_citations(store, tree)
+    files = [*tree.ontology_files, *tree.data_files]
+    citations = _compile_citations(store, tree, lambda: _check_term_sizes(store, tree, files))
     entailed = entail(store, ontology)
     return Sources(
         tree=tree,

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pyoxigraph as ox
 
@@ -62,22 +64,25 @@ def statement_iri(statement: ox.Triple, source: Term) -> ox.NamedNode:
     return ox.NamedNode(STATEMENT_BASE + hashlib.sha256(text.encode()).hexdigest()[:20])
 
 
-def compile_citations(store: ox.Store) -> int:
+def compile_citations(store: ox.Store, *, alongside: Callable[[], object] | None = None) -> int:
     """Replace every citation block of the store's default graph by an RDF 1.1 reification
     and add entity-level ``prov:wasDerivedFrom``; how many citations there are.
+    ``alongside``, a read-only look at the store that must see it before the blocks are
+    compiled (``sources``' term-size check), runs beside the search for faulty blocks, on the
+    core that would otherwise wait; whatever it raises is raised before anything is written.
 
     Raises CitationError, naming the statement, for a block the build cannot read as one
     source's citation of one asserted statement of IRIs and literals, and for a triple term
     left anywhere else: no store or client this project serves reads RDF 1.2 triple terms.
 
-    The work runs in the store's native code: one ASK finds whether any block is faulty,
-    and one UPDATE request rewrites the blocks, naming each statement as ``statement_iri`` does
+    The work runs in the store's native code: an ASK (in two halves, side by side) finds
+    whether any block is faulty, and one UPDATE request rewrites the blocks, naming each statement as ``statement_iri`` does
     (a SHA-256 of the same N-Triples text, computed by SPARQL), so no triple becomes a
     Python object. Python reads the blocks one by one only to say what is wrong with a
     faulty one, and for the rare statement whose literal holds a control character that
     N-Triples writes as ``\\uXXXX`` (which SPARQL has no function to spell).
     """
-    if bool(store.query(_FAULTY_BLOCK)):
+    if _any_faulty_block(store, alongside):
         count = _compile_in_python(store, set())
     else:
         count = _count(store, _CITATIONS)
@@ -100,24 +105,47 @@ def compile_citations(store: ox.Store) -> int:
 _PREFIXES = f"""PREFIX rdf: <{RDF}> PREFIX prov: <{PROV}> PREFIX pilot: <{PILOT}>
 PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 """
-#: Some block ``_read_block`` refuses (each branch one of its refusals, in the same words).
-_FAULTY_BLOCK = (
-    _PREFIXES
-    + """ASK {
-  { ?r rdf:reifies ?t FILTER(isIRI(?r) || !isTRIPLE(?t)) }
-  UNION { ?r rdf:reifies ?t, ?u FILTER(?t != ?u) }
-  UNION { ?r rdf:reifies ?t FILTER(!isIRI(SUBJECT(?t)) || isBLANK(OBJECT(?t)) || isTRIPLE(OBJECT(?t))) }
-  UNION { ?r rdf:reifies ?t FILTER NOT EXISTS { ?r prov:wasDerivedFrom ?any } }
-  UNION { ?r rdf:reifies ?t ; prov:wasDerivedFrom ?a, ?b FILTER(?a != ?b) }
-  UNION { ?r rdf:reifies ?t ; prov:wasDerivedFrom ?a FILTER(!isIRI(?a)) }
-  UNION { ?r rdf:reifies ?t ; pilot:evidence ?a, ?b FILTER(?a != ?b) }
-  UNION { ?r rdf:reifies ?t
-          BIND(SUBJECT(?t) AS ?s) BIND(PREDICATE(?t) AS ?p) BIND(OBJECT(?t) AS ?o)
-          FILTER NOT EXISTS { ?s ?p ?o } }
-  UNION { ?r rdf:reifies ?t ; prov:wasDerivedFrom ?src .
-          ?other rdf:reifies ?t ; prov:wasDerivedFrom ?src FILTER(?r != ?other) }
-}"""
+#: Each a block ``_read_block`` refuses (one of its refusals each, in the same order).
+_FAULTS = (
+    "{ ?r rdf:reifies ?t FILTER(isIRI(?r) || !isTRIPLE(?t)) }",
+    "{ ?r rdf:reifies ?t, ?u FILTER(?t != ?u) }",
+    "{ ?r rdf:reifies ?t FILTER(!isIRI(SUBJECT(?t)) || isBLANK(OBJECT(?t)) || isTRIPLE(OBJECT(?t))) }",
+    "{ ?r rdf:reifies ?t FILTER NOT EXISTS { ?r prov:wasDerivedFrom ?any } }",
+    "{ ?r rdf:reifies ?t ; prov:wasDerivedFrom ?a, ?b FILTER(?a != ?b) }",
+    "{ ?r rdf:reifies ?t ; prov:wasDerivedFrom ?a FILTER(!isIRI(?a)) }",
+    "{ ?r rdf:reifies ?t ; pilot:evidence ?a, ?b FILTER(?a != ?b) }",
+    """{ ?r rdf:reifies ?t
+    BIND(SUBJECT(?t) AS ?s) BIND(PREDICATE(?t) AS ?p) BIND(OBJECT(?t) AS ?o)
+    FILTER NOT EXISTS { ?s ?p ?o } }""",
+    """{ ?r rdf:reifies ?t ; prov:wasDerivedFrom ?src .
+    ?other rdf:reifies ?t ; prov:wasDerivedFrom ?src FILTER(?r != ?other) }""",
 )
+
+
+def _ask_any(patterns: tuple[str, ...]) -> str:
+    return _PREFIXES + "ASK {\n  " + "\n  UNION ".join(patterns) + "\n}"
+
+
+#: Whether some block is faulty, asked in two halves of about the same cost: pyoxigraph
+#: releases the GIL while it evaluates an ASK, so the two run side by side, on two cores.
+_FAULTY_HALVES = (_ask_any(_FAULTS[:5]), _ask_any(_FAULTS[5:]))
+
+
+def _asks(store: ox.Store, text: str) -> bool:
+    return bool(store.query(text))
+
+
+def _any_faulty_block(store: ox.Store, alongside: Callable[[], object] | None) -> bool:
+    """Whether ``_read_block`` would refuse a block of ``store``, the halves in two threads,
+    with ``alongside`` (see ``compile_citations``) in a third; its error comes first."""
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="pilotkg-citations") as pool:
+        looked = pool.submit(alongside) if alongside is not None else None
+        halves = [pool.submit(_asks, store, text) for text in _FAULTY_HALVES]
+        if looked is not None:
+            looked.result()
+        return any([half.result() for half in halves])
+
+
 _CITATIONS = _PREFIXES + "SELECT (COUNT(*) AS ?n) WHERE { ?r rdf:reifies ?t }"
 
 
