@@ -76,9 +76,9 @@ def compile_citations(store: ox.Store, *, alongside: Callable[[], object] | None
     left anywhere else: no store or client this project serves reads RDF 1.2 triple terms.
 
     The work runs in the store's native code: an ASK (in two halves, side by side) finds
-    whether any block is faulty, and one UPDATE request rewrites the blocks, naming each statement as ``statement_iri`` does
-    (a SHA-256 of the same N-Triples text, computed by SPARQL), so no triple becomes a
-    Python object. Python reads the blocks one by one only to say what is wrong with a
+    whether any block is faulty, and one UPDATE request rewrites the blocks, naming each
+    statement as ``statement_iri`` does (a SHA-256 of the same N-Triples text, computed by
+    SPARQL), so no triple becomes a Python object. Python reads the blocks one by one only to say what is wrong with a
     faulty one, and for the rare statement whose literal holds a control character that
     N-Triples writes as ``\\uXXXX`` (which SPARQL has no function to spell).
     """
@@ -109,7 +109,8 @@ PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 _FAULTS = (
     "{ ?r rdf:reifies ?t FILTER(isIRI(?r) || !isTRIPLE(?t)) }",
     "{ ?r rdf:reifies ?t, ?u FILTER(?t != ?u) }",
-    "{ ?r rdf:reifies ?t FILTER(!isIRI(SUBJECT(?t)) || isBLANK(OBJECT(?t)) || isTRIPLE(OBJECT(?t))) }",
+    "{ ?r rdf:reifies ?t"
+    " FILTER(!isIRI(SUBJECT(?t)) || isBLANK(OBJECT(?t)) || isTRIPLE(OBJECT(?t))) }",
     "{ ?r rdf:reifies ?t FILTER NOT EXISTS { ?r prov:wasDerivedFrom ?any } }",
     "{ ?r rdf:reifies ?t ; prov:wasDerivedFrom ?a, ?b FILTER(?a != ?b) }",
     "{ ?r rdf:reifies ?t ; prov:wasDerivedFrom ?a FILTER(!isIRI(?a)) }",
@@ -194,6 +195,8 @@ _SPELLED = (
 #: one solution per triple of a block other than its ``rdf:reifies`` (usually one per block:
 #: its source), and the blocks deleted afterwards. One DELETE/INSERT over every triple of a
 #: block wrote each statement's four triples once per block triple, and took a quarter longer.
+#: Inserting first cannot insert a triple the DELETE then removes: what it deletes has a
+#: blank-node subject (``_FAULTS`` refuses a named block), what it inserts an IRI subject.
 _COMPILE = (
     _PREFIXES
     + f"""INSERT {{

@@ -18,9 +18,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from pilotkg.queries import Catalogue
+from pilotkg.release import DUMP
 from pilotkg.web.app import create_app
-from pilotkg.web.execution import HTML_TABLE_ROWS, _own_slots
+from pilotkg.web.execution import HTML_TABLE_ROWS, _own_slots, result_cache
 from pilotkg.web.site import Site
+from pilotkg.web.workers import QUERY_BASE, Job, execute
 from support.web import Listener, built_real_source, make_settings
 
 JSON = {"Accept": "application/sparql-results+json"}
@@ -175,7 +177,7 @@ def test_a_canned_page_counts_the_rows_it_does_not_show(tmp_path: Path) -> None:
         "# tags: test\nSELECT ?s ?p ?o WHERE { ?s ?p ?o }\n",
         encoding="utf-8",
     )
-    settings = make_settings(release_dir=source / "dist", source_dir=source, query_cache_bytes=0)
+    settings = make_settings(release_dir=source / "dist", source_dir=source)
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as every:
         page = every.get("/queries/every-triple", headers={"Accept": "text/html"})
         assert page.status_code == 200, page.text[:300]
@@ -189,3 +191,24 @@ def test_a_canned_page_counts_the_rows_it_does_not_show(tmp_path: Path) -> None:
         assert total > HTML_TABLE_ROWS  # the real data's 21,000-odd triples
         assert int(shown.group(1)) == total and int(shown.group(2)) == HTML_TABLE_ROWS
         assert body.count("<tr>") == HTML_TABLE_ROWS + 1  # the heading's row and those shown
+        # the count is kept with the answer, so the page asked again reads only what it shows
+        kept = [o for (_job, v), o in result_cache(_site(every))._entries.items() if "canned" in v]
+        assert [o.rows for o in kept] == [total]
+        again = every.get("/queries/every-triple", headers={"Accept": "text/html"})
+        assert again.status_code == 200 and shown.group(0) in again.text
+
+
+def test_an_own_text_is_written_by_the_engine_and_left_uncounted() -> None:
+    """With neither a row nor a byte limit, a SELECT's answer is the engine's own SPARQL JSON,
+    its rows not counted; with a limit, the rows are counted on the way (through TSV)."""
+    store = ox.Store()
+    store.bulk_load(path=str(built_real_source() / "dist" / DUMP), format=ox.RdfFormat.TURTLE)
+    text = "SELECT ?zone WHERE { ?zone a <https://w3id.org/pilotkg/ontology#PilotZone> }"
+    own = execute(store, Job(text, "json", None))
+    assert own.status == 200 and own.rows is None
+    engine = store.query(text, base_iri=QUERY_BASE)
+    assert isinstance(engine, ox.QuerySolutions)
+    assert own.body == engine.serialize(format=ox.QueryResultsFormat.JSON)
+    limited = execute(store, Job(text, "json", 10_000))
+    assert limited.rows == len(_rows(own.body)) > 0
+    assert _rows(limited.body) == _rows(own.body)

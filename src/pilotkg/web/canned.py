@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -42,11 +41,10 @@ from ..tables import compact, json_in_order, results_bytes
 from .execution import (
     GRAPH_OFFERS,
     RESULT_OFFERS,
-    Answer,
     Finish,
     answer,
+    html_table,
     raw_response,
-    result_table,
 )
 from .i18n import translator
 from .knowledge import TermView, other_language
@@ -156,10 +154,10 @@ async def canned(request: Request) -> Response:
         return result
     if finish is not None:
         assert chosen is not None
-        result = Answer(result.outcome, chosen.offer, media_type=chosen.media_type)
+        result = dataclasses.replace(result, offer=chosen.offer, media_type=chosen.media_type)
     if not result.is_html:
         return raw_response(site, request, result)
-    raw = result.table or await run_in_threadpool(result_table, site, result.outcome, lang)
+    raw = result.table or await html_table(site, result, lang)
     return page.show(200, text=text, table=readable_table(query, raw, lang))
 
 

@@ -48,6 +48,7 @@ and an HTML table counts its rows as it reads them (``result_table``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import re
 from collections.abc import Callable
@@ -101,6 +102,9 @@ class Answer:
     offer: Offer
     table: ResultTable | None = None
     media_type: str = ""
+    #: Keeps a row count an HTML table made (``html_table``) with the answer in the result
+    #: cache: set for an own text's answer, whose rows the engine did not count.
+    keep_count: Callable[[int], None] | None = None
 
     @property
     def is_html(self) -> bool:
@@ -304,9 +308,27 @@ async def answer(
             engine=outcome.message if outcome.status == 400 else "",
         )
     result = Answer(outcome, offer, media_type=written.media_type)
+    if outcome.rows is None and cache is not None:
+        result.keep_count = functools.partial(_keep_count, cache, release_id, job, outcome, variant)
     if offer is HTML:
-        result.table = await run_in_threadpool(result_table, site, outcome, language(request))
+        result.table = await html_table(site, result, language(request))
     return result
+
+
+def _keep_count(
+    cache: ResultCache, release_id: str, job: Job, outcome: Outcome, variant: str, rows: int
+) -> None:
+    cache.put(release_id, job, dataclasses.replace(outcome, rows=rows), variant)
+
+
+async def html_table(site: Site, result: Answer, lang: str) -> ResultTable:
+    """``result``'s HTML table, made in a thread. A count of rows it had to make (an own
+    text's, which the engine did not count) is kept with the answer in the result cache, so
+    that the same page asked again reads only the rows it shows."""
+    table = await run_in_threadpool(result_table, site, result.outcome, lang)
+    if result.outcome.rows is None and result.keep_count is not None:
+        result.keep_count(table.total)
+    return table
 
 
 def result_cache(site: Site) -> ResultCache:
@@ -439,7 +461,8 @@ def result_table(site: Site, outcome: Outcome, lang: str) -> ResultTable:
     """The worker's JSON results (or N-Triples graph) as labelled rows for an HTML table."""
     view = site.knowledge.view
     if outcome.form == "graph":
-        table = ResultTable(["subject", "predicate", "object"], total=outcome.rows or 0)
+        assert outcome.rows is not None, "a graph's triples are always counted"
+        table = ResultTable(["subject", "predicate", "object"], total=outcome.rows)
         for quad in ox.parse(outcome.body, format=ox.RdfFormat.N_TRIPLES):
             if len(table.rows) == HTML_TABLE_ROWS:
                 break

@@ -26,8 +26,9 @@ The row and byte limits are enforced while results are read: the engine writes
 a SELECT's solutions as TSV (one line per row) into ``_Bounded``, which stops it
 past ``max_rows`` rows or ``max_bytes`` bytes, so a huge result is never produced
 in full, nor sent to the server process; CONSTRUCT and DESCRIBE triples are
-counted as they are read. This module imports nothing from the web stack, so
-workers start quickly.
+counted as they are read. A job with neither limit (the server's own texts) is
+written by the engine straight into the format asked for, its rows not counted.
+This module imports nothing from the web stack, so workers start quickly.
 """
 
 from __future__ import annotations
@@ -75,9 +76,8 @@ class Job:
 
     query: str
     format_name: str  # a name from the format table; the worker falls back by result form
-    max_rows: (
-        int | None
-    )  # None: no limit, and a SELECT's rows go uncounted (``_serialise_solutions``)
+    #: None: no row limit; with no byte limit either, a SELECT's rows go uncounted.
+    max_rows: int | None
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     max_bytes: int = 0  # 0: no limit on the serialised result
@@ -98,7 +98,8 @@ class Outcome:
     body: bytes = b""
     media_type: str = "text/plain"
     form: str = ""  # "solutions", "boolean" or "graph" when the query ran
-    rows: int | None = 0  # None: not counted (a SELECT with no row limit)
+    #: None: not counted (a SELECT with neither a row nor a byte limit).
+    rows: int | None = 0
     message: str = ""
     headers: dict[str, str] = field(default_factory=dict)
 
