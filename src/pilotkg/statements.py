@@ -78,9 +78,10 @@ def compile_citations(store: ox.Store, *, alongside: Callable[[], object] | None
     The work runs in the store's native code: an ASK (in two halves, side by side) finds
     whether any block is faulty, and one UPDATE request rewrites the blocks, naming each
     statement as ``statement_iri`` does (a SHA-256 of the same N-Triples text, computed by
-    SPARQL), so no triple becomes a Python object. Python reads the blocks one by one only to say what is wrong with a
-    faulty one, and for the rare statement whose literal holds a control character that
-    N-Triples writes as ``\\uXXXX`` (which SPARQL has no function to spell).
+    SPARQL), so no triple becomes a Python object. Python reads the blocks one by one only
+    to say what is wrong with a faulty one, and for the rare statement whose literal holds a
+    control character that N-Triples writes as ``\\uXXXX`` (which SPARQL has no function to
+    spell).
     """
     if _any_faulty_block(store, alongside):
         count = _compile_in_python(store, set())
@@ -210,7 +211,11 @@ _COMPILE = (
     {_nt("s")}, " ", {_nt("p")}, " ", {_nt("o")}, " ", {_nt("src")})), 1, 20))) AS ?node)
   ?r ?bp ?bv FILTER(?bp != rdf:reifies)
 }} ;
-DELETE {{ ?r ?bp ?bv }} WHERE {{ ?r rdf:reifies ?t ; prov:wasDerivedFrom ?src . {_SPELLED} ?r ?bp ?bv }}"""
+DELETE {{ ?r ?bp ?bv }} WHERE {{
+  ?r rdf:reifies ?t ; prov:wasDerivedFrom ?src .
+  {_SPELLED}
+  ?r ?bp ?bv
+}}"""
 )
 
 

@@ -7,8 +7,9 @@ as the server's own texts (``execution``: on the in-process store in a thread, a
 ``query_workers`` at once, with the per-client limit of ``/sparql`` but not its time, row and
 byte limits, since their cost is the graph's): at a thousand times today's graph a table scans
 thousands of things, which must not block the event loop. The page links to the rows query in
-the query editor; it is the very text run here, so the editor gives the same rows. Labels, dates in words and the order of several values
-in one cell (by label) are added afterwards from ``Knowledge``, a few lookups per cell.
+the query editor; it is the very text run here, so the editor gives the same rows. Labels,
+dates in words and the order of several values in one cell (by label) are added afterwards
+from ``Knowledge``, a few lookups per cell.
 
 CSV is UTF-8 with a byte-order mark (Excel on Windows reads Chinese only so), headed in the
 reader's language, each cell's values joined by "; "; dates, years and numbers keep their

@@ -42,7 +42,8 @@ the graph's, and at ten million triples five canned queries give more than the
 ``query_workers`` slots they wait for, and the result cache, which keeps an answer
 once per release. With no limit to stop at, their rows are not counted on the way
 (``Outcome.rows`` is None): the engine writes the answer as a bare endpoint would,
-and an HTML table counts its rows as it reads them (``result_table``).
+and an HTML table counts its rows as it reads them (``result_table``), the count then
+kept with the answer in the result cache (``html_table``).
 """
 
 from __future__ import annotations
