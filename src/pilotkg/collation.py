@@ -23,7 +23,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -54,17 +54,26 @@ def pinyin_version() -> str:
     return version("pypinyin")
 
 
-@lru_cache(maxsize=COMPUTED_KEYS)
-def computed_key(text: str) -> str:
+def spelled_key(text: str) -> str:
     """The text spelled in pinyin with tone numbers, case aside (non-Chinese passes through)."""
     from pypinyin import Style, lazy_pinyin  # its dictionary loads on import: only when needed
 
     return " ".join(lazy_pinyin(text, style=Style.TONE3)).casefold()
 
 
-def keys_document(texts: Iterable[str]) -> bytes:
-    """The key file of a release: each text's key, and the pypinyin version that made them."""
-    keys = {text: computed_key(text) for text in sorted(set(texts))}
+#: ``spelled_key`` within a bound, for the texts a served list sorts that no key file holds.
+computed_key = lru_cache(maxsize=COMPUTED_KEYS)(spelled_key)
+
+
+def keys_document(texts: Iterable[str], known: Mapping[str, str] | None = None) -> bytes:
+    """The key file of a release: each text's key, and the pypinyin version that made them;
+    ``known`` holds keys already spelled by this pypinyin (``spelled_key``), which are used
+    as they are."""
+    given = known or {}
+    keys = {
+        text: key if (key := given.get(text)) is not None else spelled_key(text)
+        for text in sorted(set(texts))
+    }
     document = {"pypinyin": pinyin_version(), "keys": keys}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 

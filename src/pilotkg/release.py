@@ -362,13 +362,13 @@ def publish(release: ReleasePath, staging: Path, release_id: str) -> None:
         (folder / f"{RETIRE_PREFIX}{old}").unlink(missing_ok=True)
 
 
-def memo_folder(staging: Path) -> Path:
-    """The build memo of the releases folder a release is staged in (``staged_release``),
-    or the folder ``PILOTKG_BUILD_MEMO`` names: one memo for builds into several places
-    (a CI cache, a test session), which the memo's atomic entries make safe to share. What
-    it holds is published and trusted unchecked, so it must be the user's own."""
+def memo_folder(out_dir: Path) -> Path:
+    """The build memo of the releases folder of ``--out out_dir`` (the folder ``staged_release``
+    stages in), or the folder ``PILOTKG_BUILD_MEMO`` names: one memo for builds into several
+    places (a CI cache, a test session), which the memo's atomic entries make safe to share.
+    What it holds is published and trusted unchecked, so it must be the user's own."""
     named = os.environ.get(MEMO_VARIABLE)
-    return Path(named) if named else staging.parent / MEMO_FOLDER
+    return Path(named) if named else ReleasePath.of(out_dir).folder / MEMO_FOLDER
 
 
 @contextmanager

@@ -264,6 +264,24 @@ def _check_term_sizes(store: ox.Store, tree: SourceTree, paths: list[Path]) -> N
     shortest = MAX_TERM_BYTES // _MAX_ESCAPE_GROWTH
     if all(path.stat().st_size <= shortest for path in paths):
         return
+    found = _too_long(store, shortest)
+    if found is None:
+        return
+    triple, term, size = found
+    raise SourceError(
+        f"{_file_stating(term, tree, paths)}: "
+        f"{'the literal' if isinstance(term, ox.Literal) else 'an IRI'} of "
+        f"{_shortened(triple.subject)} {_shortened(triple.predicate)} takes "
+        f"{size / 2**20:.1f} MiB written out, more than the "
+        f"{MAX_TERM_BYTES / 2**20:.1f} MiB the RDF parsers read back as one term: shorten it"
+    )
+
+
+def _too_long(store: ox.Store, shortest: int) -> tuple[ox.Triple, object, int] | None:
+    """The first triple with a term longer than ``MAX_TERM_BYTES`` written out, that term and
+    its size. Its own function so that the query's solutions are released on the thread that
+    made them (``compile_citations`` runs the check in a worker): pyoxigraph refuses to drop
+    them on another, which the error's traceback would make happen."""
     results = store.query(_LONG_TERMS.format(n=shortest))
     assert isinstance(results, ox.QuerySolutions)
     for row in results:
@@ -271,13 +289,8 @@ def _check_term_sizes(store: ox.Store, tree: SourceTree, paths: list[Path]) -> N
         term = max(triple, key=lambda term: len(str(term).encode()))
         size = len(str(term).encode())
         if size > MAX_TERM_BYTES:
-            raise SourceError(
-                f"{_file_stating(term, tree, paths)}: "
-                f"{'the literal' if isinstance(term, ox.Literal) else 'an IRI'} of "
-                f"{_shortened(triple.subject)} {_shortened(triple.predicate)} takes "
-                f"{size / 2**20:.1f} MiB written out, more than the "
-                f"{MAX_TERM_BYTES / 2**20:.1f} MiB the RDF parsers read back as one term: shorten it"
-            )
+            return triple, term, size
+    return None
 
 
 def _file_stating(term: object, tree: SourceTree, paths: list[Path]) -> str:
@@ -402,8 +415,11 @@ def _check_queries(tree: SourceTree) -> None:
         read_query_text(path, tree.relative(path))
 
 
-def load_sources(root: Path) -> Sources:
+def load_sources(root: Path, *, on_loaded: Callable[[ox.Store], None] | None = None) -> Sources:
     """Parse every Turtle file under ``root``; the first malformed file stops with its position.
+    ``on_loaded`` sees the store once every file is in it, before the citations compile: the
+    build starts there, in a thread of its own, work that needs only what the files state
+    (``build.sortkeys.KeyingAhead``), while the compile leaves a core waiting.
 
     Whatever would make a later stage crash is refused here, with the file it is in,
     before any check or release starts: queries nested too deep for a SPARQL parser,
@@ -423,6 +439,8 @@ def load_sources(root: Path) -> Sources:
     ontology = [quad.triple for quad in store]
     _refuse_triple_terms(", ".join(map(tree.relative, tree.ontology_files)), ontology)
     _load_into(store, tree, tree.data_files)
+    if on_loaded is not None:
+        on_loaded(store)
     files = [*tree.ontology_files, *tree.data_files]
     citations = _compile_citations(store, tree, lambda: _check_term_sizes(store, tree, files))
     entailed = entail(store, ontology)

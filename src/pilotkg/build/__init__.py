@@ -6,6 +6,7 @@
 - ``publish``: the release's files (dumps, ontology docs, VoID, CSV exports);
 - ``void``: the VoID and DCAT description of a release;
 - ``ntsort``: the external sort that orders every dump;
+- ``sortkeys``: the pinyin sort keys of the Chinese labels, spelled while the citations compile;
 - ``diff``: what changed between two releases;
 - ``pipeline``: parse → check → publish, and building a release when the sources are newer.
 """

@@ -17,6 +17,7 @@ from .checks import run_checks, start_checks
 from .memo import Memo
 from .publish import default_base_url, render_release
 from .report import CheckReport
+from .sortkeys import KeyingAhead
 from .void import class_counts
 
 Progress = Callable[[str], None]
@@ -90,33 +91,35 @@ def build(
     every check has passed.
     """
     started = time.perf_counter()
+    memo = Memo(memo_folder(out_dir))
     progress(f"parsing {source_dir}")
-    sources = load_sources(source_dir)
-    if "shacl" not in skip:
-        require_shapes(sources)  # before a staging folder exists (the checks would ask too)
-    parsed = time.perf_counter()
-    with staged_release(out_dir) as staging:
-        progress(f"checking {sources.triples} triples while rendering the release")
-        memo = Memo(memo_folder(staging))
-        running = start_checks(sources, skip=skip, memo=memo)
-        try:
-            render_release(
-                sources,
-                staging,
-                version=ontology_version(sources),
-                base_url=base_url or default_base_url(),
-                progress=progress,
-                memo=memo,
-            )
-        except Exception:
-            # Sources bad enough to break rendering usually fail a check too, which says more.
-            _require_passed(running.report(), out_dir)
-            raise
-        rendered = time.perf_counter()
-        report = running.report()
-        checked = time.perf_counter()
-        _require_passed(report, out_dir)
-        progress(f"publishing {out_dir}")
+    with KeyingAhead(memo) as keying:  # Chinese labels spelled while the citations compile
+        sources = load_sources(source_dir, on_loaded=keying.start)
+        if "shacl" not in skip:
+            require_shapes(sources)  # before a staging folder exists (the checks would ask too)
+        parsed = time.perf_counter()
+        with staged_release(out_dir) as staging:
+            progress(f"checking {sources.triples} triples while rendering the release")
+            running = start_checks(sources, skip=skip, memo=memo)
+            try:
+                render_release(
+                    sources,
+                    staging,
+                    version=ontology_version(sources),
+                    base_url=base_url or default_base_url(),
+                    progress=progress,
+                    memo=memo,
+                    keying=keying,
+                )
+            except Exception:
+                # Sources bad enough to break rendering usually fail a check too, which says more.
+                _require_passed(running.report(), out_dir)
+                raise
+            rendered = time.perf_counter()
+            report = running.report()
+            checked = time.perf_counter()
+            _require_passed(report, out_dir)
+            progress(f"publishing {out_dir}")
     finished = time.perf_counter()
     return BuildSummary(
         out_dir=out_dir,

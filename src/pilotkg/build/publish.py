@@ -45,7 +45,7 @@ from .datapackage import Table, data_package, dataset_sources
 from .memo import Memo
 from .ntsort import write_sorted_ntriples
 from .ontodoc import ontology_html_process
-from .sortkeys import collation_keys
+from .sortkeys import KeyingAhead, collation_keys
 from .void import Dump, describe_release
 
 Progress = Callable[[str], None]
@@ -143,9 +143,11 @@ def render_release(
     base_url: str,
     progress: Progress,
     memo: Memo | None = None,
+    keying: KeyingAhead | None = None,
 ) -> None:
     """Write every file of the release into ``folder`` (an empty one, from ``staged_release``);
-    ``memo``, the build memo, may already hold the ontology's documentation."""
+    ``memo``, the build memo, may already hold the ontology's documentation, and ``keying``
+    has spelled the Chinese labels' sort keys since the files were loaded."""
     store = sources.store
     ontology_ttl = serialize(sorted_triples(sources.ontology), GRAPH_FORMATS[0])
     progress("generating ontology documentation (beside the dumps)")
@@ -175,7 +177,7 @@ def render_release(
         tables = export_tables(store, Catalogue(sources.tree.query_dir))
         for table in tables:
             write(table.name, table.data)
-        write(COLLATION_KEYS, collation_keys(store, memo))
+        write(COLLATION_KEYS, collation_keys(store, memo, keying))
         write(ONTOLOGY_HTML, documentation())
         package = data_package(
             tables, void=void, sources=dataset_sources(store), version=version, base_url=base_url
