@@ -155,9 +155,12 @@ def test_a_literal_that_grows_past_16_mib_when_written_out_is_an_input_error(
     assert not (tmp_path / "dist").exists()
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 def test_a_term_too_long_is_reported_before_a_faulty_citation_block(source_copy: Path) -> None:
     """The term-size check runs beside the search for faulty blocks (``compile_citations``'s
-    ``alongside``), and its error still comes first, as when it ran before it."""
+    ``alongside``), and its error still comes first, as when it ran before it. Its query's
+    solutions are released on the thread that made them: pyoxigraph refuses to drop them on
+    another (an "unsendable" error, which the warning filter turns into a failure)."""
     _write_comment(source_copy, '"""' + "\n" * (9 * 2**20) + '"""')
     (source_copy / "data" / "zz-cite.ttl").write_text(
         "@prefix pilot: <https://w3id.org/pilotkg/ontology#> .\n"
@@ -183,3 +186,24 @@ def test_a_long_literal_within_the_limit_loads(source_copy: Path) -> None:
         isinstance(t.object, ox.Literal) and len(t.object.value) == 4 * 2**20
         for t in sources.data.with_predicates(["http://www.w3.org/2000/01/rdf-schema#comment"])
     )
+
+
+def test_the_loaded_hook_sees_the_files_triples_before_the_citations_compile(
+    source_dir: Path,
+) -> None:
+    """``on_loaded`` (where the build starts spelling the pinyin keys) runs once, on the store
+    holding what the files state: the citation blocks still as RDF 1.2 reifiers, the labels there."""
+    seen: list[tuple[bool, bool, int]] = []  # blocks, label, triples
+
+    def look(store: ox.Store) -> None:
+        reifies = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#reifies")
+        label = ox.Literal("深圳人工智能创新应用先导区", language="zh")
+        blocks = next(iter(store.quads_for_pattern(None, reifies, None)), None) is not None
+        labelled = next(iter(store.quads_for_pattern(None, None, label)), None) is not None
+        seen.append((blocks, labelled, len(store)))
+
+    sources = load_sources(source_dir, on_loaded=look)
+    assert len(seen) == 1
+    blocks, labelled, triples = seen[0]
+    assert blocks and labelled
+    assert triples < sources.triples  # the compile and the entailments add triples after it

@@ -284,13 +284,17 @@ def _too_long(store: ox.Store, shortest: int) -> tuple[ox.Triple, object, int] |
     them on another, which the error's traceback would make happen."""
     results = store.query(_LONG_TERMS.format(n=shortest))
     assert isinstance(results, ox.QuerySolutions)
-    for row in results:
-        triple = ox.Triple(row["s"], row["p"], row["o"])
-        term = max(triple, key=lambda term: len(str(term).encode()))
-        size = len(str(term).encode())
-        if size > MAX_TERM_BYTES:
-            return triple, term, size
-    return None
+    row = None
+    try:
+        for row in results:
+            triple = ox.Triple(row["s"], row["p"], row["o"])
+            term = max(triple, key=lambda term: len(str(term).encode()))
+            size = len(str(term).encode())
+            if size > MAX_TERM_BYTES:
+                return triple, term, size
+        return None
+    finally:
+        del results, row  # not kept by the traceback of an error raised while reading them
 
 
 def _file_stating(term: object, tree: SourceTree, paths: list[Path]) -> str:

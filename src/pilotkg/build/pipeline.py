@@ -113,6 +113,7 @@ def build(
                 )
             except Exception:
                 # Sources bad enough to break rendering usually fail a check too, which says more.
+                keying.stop()
                 _require_passed(running.report(), out_dir)
                 raise
             rendered = time.perf_counter()

@@ -6,8 +6,8 @@ as soon as the files are loaded. So ``KeyingAhead`` spells them in a thread of i
 the citations compile, which runs in the store's native code with the GIL released and
 leaves a core waiting; ``collation_keys`` then keys the finished store's texts, taking each
 key that thread spelled. What the release holds never depends on the thread: a text it did
-not see (one only an entailment states) is keyed when the release is written, and a text it
-saw that the finished store lacks is left out.
+not see (one a later step of parsing adds, such as a label only an entailment states) is keyed
+when the release is written, and a text it saw that the finished store lacks is left out.
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ class KeyingAhead:
     ``start`` reads the texts (a query, on the caller's thread, so that the store is not
     read while it is changed) and leaves the spelling to the thread; nothing is spelled
     when the memo already holds the key file of those texts, as it does on a rebuild.
-    ``stop`` (also on leaving a ``with`` block) ends the thread within a few texts, so a
-    build that fails meanwhile does not wait for it.
+    ``stop`` (also on leaving a ``with`` block) tells the thread to end after the text it
+    is spelling and does not wait for it: a build that fails, or that finds its key file
+    in the memo, goes on at once, and the thread (a daemon, holding only its texts) ends on
+    its own, after one text.
     """
 
     def __init__(self, memo: Memo | None = None) -> None:
@@ -85,16 +87,15 @@ class KeyingAhead:
             return
 
     def keys(self) -> dict[str, str]:
-        """The keys spelled, once the thread has spelled them all (none if it never started)."""
+        """The keys the thread spelled, once it has ended: every text it read, unless it was
+        stopped or pypinyin failed (none if it never started)."""
         if self._thread is not None:
             self._thread.join()
-        return self._keys
+        return dict(self._keys)
 
     def stop(self) -> None:
-        """End the thread after the text it is spelling, and wait for it."""
+        """Tell the thread to end after the text it is spelling."""
         self._stopped.set()
-        if self._thread is not None:
-            self._thread.join()
 
     def __enter__(self) -> KeyingAhead:
         return self
@@ -118,6 +119,8 @@ def collation_keys(
     key = _memo_key(texts)
     remembered = memo.get(_KIND, key) if memo is not None else None
     if remembered is not None:
+        if ahead is not None:
+            ahead.stop()  # the texts read ahead were not these: what it spells is not needed
         return remembered
     document = keys_document(texts, ahead.keys() if ahead is not None else None)
     if memo is not None:
