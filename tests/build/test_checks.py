@@ -92,6 +92,24 @@ def test_links_find_undescribed_targets_unsourced_entities_and_blank_nodes() -> 
     assert any(focus == region + "r>" and "blank node" in msg for focus, msg in findings)
 
 
+def test_a_blank_node_pointing_at_an_undescribed_iri_gives_both_findings() -> None:
+    """The link check finds blank nodes and undescribed targets in one scan: a triple that is
+    both is reported as both."""
+    data = turtle(
+        "region:r a pilot:Region ; prov:wasDerivedFrom source:s ; "
+        "rdfs:seeAlso [ pilot:locatedIn region:nowhere ] . source:s a pilot:Source ."
+    )
+    findings = [(f.focus_node, f.message) for f in check_links(to_store(data))]
+    undescribed = [m for f, m in findings if f == "<https://w3id.org/pilotkg/id/region/nowhere>"]
+    assert (
+        len(undescribed) == 1
+        and "(by _:" in undescribed[0]
+        and "described nowhere" in undescribed[0]
+    )
+    blank = [f for f, m in findings if "blank node" in m]
+    assert sorted(blank)[0] == "<https://w3id.org/pilotkg/id/region/r>" and len(blank) == 2
+
+
 def test_links_leave_the_ontology_blank_nodes_alone() -> None:
     """Blank nodes in the triples named as ontology are not data: only the data's are reported."""
     ontology = turtle('pilot:Zone rdfs:seeAlso [ rdfs:label "a note" ] .')
