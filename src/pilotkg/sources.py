@@ -277,7 +277,9 @@ def _check_term_sizes(store: ox.Store, tree: SourceTree, paths: list[Path]) -> N
     )
 
 
-def _too_long(store: ox.Store, shortest: int) -> tuple[ox.Triple, object, int] | None:
+def _too_long(
+    store: ox.Store, shortest: int
+) -> tuple[ox.Triple, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, int] | None:
     """The first triple with a term longer than ``MAX_TERM_BYTES`` written out, that term and
     its size. Its own function so that the query's solutions are released on the thread that
     made them (``compile_citations`` runs the check in a worker): pyoxigraph refuses to drop

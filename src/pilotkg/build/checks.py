@@ -50,7 +50,7 @@ import pyoxigraph as ox
 
 from ..errors import UsageError
 from ..graphs import to_rdflib, to_store
-from ..namespaces import DCTERMS, ID, PREFIXES, PROV
+from ..namespaces import DCTERMS, ID, PREFIXES, PROV, XSD
 from ..queries import read_query_text
 from ..sources import Sources, require_shapes
 from . import reasoning
@@ -308,6 +308,7 @@ _BLANK_OR_UNDESCRIBED = f"""SELECT ?s ?p ?o ?undescribed WHERE {{
   BIND(isIRI(?o) && STRSTARTS(STR(?o), "{ID}") && NOT EXISTS {{ ?o a ?type }} AS ?undescribed)
   FILTER(isBlank(?s) || isBlank(?o) || ?undescribed)
 }}"""
+_TRUE = ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean"))
 _UNCITED = f"""SELECT DISTINCT ?s WHERE {{
   ?s a ?type FILTER(STRSTARTS(STR(?s), "{ID}") && !STRSTARTS(STR(?s), "{ID}source/"))
   FILTER NOT EXISTS {{ ?s <{PROV}wasDerivedFrom> ?cited }}
@@ -353,9 +354,6 @@ def check_links(knowledge: ox.Store, ontology: Iterable[ox.Triple] = ()) -> list
             )
         )
     return sorted(findings)
-
-
-_TRUE = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
 
 
 def _solutions(store: ox.Store, query: str) -> ox.QuerySolutions:
